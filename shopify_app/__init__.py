@@ -1,0 +1,68 @@
+"""Production orders for Shopify: the application factory.
+
+Importing the package does nothing; `create_app()` reads the configuration, binds the extensions
+and registers one blueprint per surface.
+"""
+
+import logging
+import os
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .config import load_config
+from .db_types import render_migration_type
+from .extensions import db, migrate
+
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _sqlite_pragmas(dbapi_connection, _record):
+    # WAL lets the web server read while a sync worker writes; the busy timeout makes a writer
+    # wait for another instead of failing; SQLite enforces foreign keys only when asked.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _init_database(app: Flask) -> None:
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    options.setdefault("pool_pre_ping", True)  # drop connections the server closed (restarts)
+    if uri.startswith("postgresql://"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = uri.replace("postgresql://", "postgresql+psycopg://", 1)
+    db.init_app(app)
+    if uri.startswith("sqlite"):
+        with app.app_context():
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+    migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"),
+                     render_as_batch=True, compare_type=True, render_item=render_migration_type)
+
+
+def create_app(config_overrides: dict | None = None) -> Flask:
+    """Build the Flask app; `config_overrides` wins over the environment (tests use it)."""
+    app = Flask(__name__, instance_relative_config=True,
+                template_folder=os.path.join(PROJECT_ROOT, "templates"))
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(load_config(app.instance_path))
+    app.config.update(config_overrides or {})
+    app.json.sort_keys = False
+    logging.basicConfig(level=app.config["LOG_LEVEL"].upper(),
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    _init_database(app)
+
+    from . import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
+    from .api import bp as api_bp
+    from .error_handlers import register_error_handlers
+    from .health import bp as health_bp
+    from .pages.routes import bp as pages_bp
+
+    app.register_blueprint(api_bp)
+    app.register_blueprint(health_bp)
+    app.register_blueprint(pages_bp)
+    register_error_handlers(app)
+    return app

@@ -1,0 +1,49 @@
+"""Request and response helpers shared by the API routes."""
+
+import json
+import re
+from decimal import Decimal
+
+from flask import jsonify, request
+
+from ..errors import MalformedJSON, VersionMismatch
+from ..production.representations import order_json
+
+_IF_MATCH = re.compile(r'^(?:W/)?"(\d{1,9})"$')
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def json_body() -> dict:
+    """The request body as a JSON object, numbers with a fraction parsed as exact Decimals."""
+    raw = request.get_data(cache=True)
+    try:
+        data = json.loads(raw, parse_float=Decimal, parse_constant=_refuse_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise MalformedJSON("The request body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise MalformedJSON("The request body must be a JSON object.")
+    return data
+
+
+def expected_version() -> int | None:
+    """The version named by `If-Match: "<version>"`, None when absent or `*`; malformed -> 412."""
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    match = _IF_MATCH.match(header.strip())
+    if not match:
+        raise VersionMismatch(
+            'If-Match must be the order\'s ETag, for example "3".', {"ifMatch": header[:100]}
+        )
+    return int(match.group(1))
+
+
+def order_response(order, status: int = 200):
+    """The whole order as JSON, with its version as the ETag."""
+    response = jsonify(order_json(order))
+    response.status_code = status
+    response.headers["ETag"] = f'"{order.version}"'
+    return response

@@ -1,0 +1,97 @@
+"""Production orders: list, create, read, edit, transitions and history."""
+
+from typing import Literal
+
+from typing import Annotated
+
+from flask import jsonify, request
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from ..production import service
+from ..production.representations import EventListOut, OrderListOut, OrderOut, events_json, order_list_json
+from ..production.schemas import OrderCreate, OrderPatch
+from ..shops.scoping import current_identity, current_shop
+from ..validation import parse
+from .http import expected_version, json_body, order_response
+from .registry import operation
+
+ORDER = "/production-orders/<int:order_id>"
+WRITE_ERRORS = (400, 404, 409, 412, 422)
+TRANSITION_ERRORS = (404, 409, 412, 422)
+ETAG = {"ETag": "The order's version, for If-Match"}
+
+
+class ListQuery(BaseModel):
+    """Query string of the order list."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    status: Literal["draft", "in_progress", "completed", "cancelled"] | None = None
+    q: Annotated[str, StringConstraints(max_length=200)] | None = None
+    page: Annotated[int, Field(ge=1, le=1_000_000)] = 1
+    per_page: Annotated[int, Field(alias="perPage", ge=1, le=250)] = 50
+
+
+@operation("GET", "/production-orders", summary="List orders, newest first",
+           query=ListQuery, response=OrderListOut, errors=(422,))
+def list_orders():
+    query = parse(ListQuery, request.args.to_dict())
+    orders, total = service.list_orders(current_shop(), status=query.status, q=query.q,
+                                        page=query.page, per_page=query.per_page)
+    return jsonify(order_list_json(orders, query.page, query.per_page, total))
+
+
+@operation("POST", "/production-orders", summary="Create a draft order",
+           body=OrderCreate, response=OrderOut, status=201, errors=(400, 422), headers=ETAG)
+def create_order():
+    identity = current_identity()
+    order = service.create_order(identity.shop, json_body(), actor=identity.actor)
+    return order_response(service.get_order(identity.shop, order.id), 201)
+
+
+@operation("GET", ORDER, summary="One order with its components", response=OrderOut, errors=(404,),
+           headers=ETAG)
+def get_order(order_id: int):
+    return order_response(service.get_order(current_shop(), order_id))
+
+
+@operation("PATCH", ORDER, summary="Edit an order's fields", body=OrderPatch, response=OrderOut,
+           errors=WRITE_ERRORS, headers=ETAG)
+def update_order(order_id: int):
+    identity = current_identity()
+    order = service.lock_order(identity.shop, order_id)
+    data = json_body()
+    order = service.update_order(order, identity.shop, data, actor=identity.actor,
+                                 expected_version=expected_version())
+    return order_response(order)
+
+
+def _transition(order_id: int, apply):
+    identity = current_identity()
+    order = service.lock_order(identity.shop, order_id)
+    order = apply(order, identity.shop, actor=identity.actor, expected_version=expected_version())
+    return order_response(order)
+
+
+@operation("POST", ORDER + "/start", summary="Start a draft order", response=OrderOut,
+           errors=TRANSITION_ERRORS, headers=ETAG)
+def start_order(order_id: int):
+    return _transition(order_id, service.start_order)
+
+
+@operation("POST", ORDER + "/complete", summary="Complete an order in progress", response=OrderOut,
+           errors=TRANSITION_ERRORS, headers=ETAG)
+def complete_order(order_id: int):
+    return _transition(order_id, service.complete_order)
+
+
+@operation("POST", ORDER + "/cancel", summary="Cancel a draft or in-progress order", response=OrderOut,
+           errors=TRANSITION_ERRORS, headers=ETAG)
+def cancel_order(order_id: int):
+    return _transition(order_id, service.cancel_order)
+
+
+@operation("GET", ORDER + "/events", summary="The order's history, oldest first",
+           response=EventListOut, errors=(404,))
+def list_events(order_id: int):
+    return jsonify(events_json(service.list_events(current_shop(), order_id)))

@@ -1,0 +1,1 @@
+"""Shopify authentication: session tokens (and, later, installation)."""

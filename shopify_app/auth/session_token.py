@@ -1,0 +1,64 @@
+"""Verifying App Bridge session tokens (HS256 JWTs signed with the app's secret)."""
+
+import re
+from urllib.parse import urlsplit
+
+from shopify import session_token as shopify_session_token
+from flask import current_app, request
+
+from ..errors import Unauthorized
+from ..shops.scoping import set_identity
+from ..shops.service import find_installed_shop
+
+SHOP_DOMAIN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]*\.myshopify\.com$")
+
+
+def _secrets() -> list[str]:
+    # During a secret rotation, tokens signed with the previous secret stay valid.
+    config = current_app.config
+    return [s for s in (config["SHOPIFY_API_SECRET"], config["SHOPIFY_API_SECRET_PREVIOUS"]) if s]
+
+
+def decode_session_token(authorization_header: str) -> dict:
+    """The verified claims of a `Bearer <token>` header, or Unauthorized.
+
+    ShopifyAPI checks the signature (HS256 only), `aud`, `exp`/`nbf` with 10 s leeway, the
+    required claims and that `iss` and `dest` name the same shop; we add that `exp` and `nbf`
+    must be present and that the shop is a myshopify.com domain.
+    """
+    api_key = current_app.config["SHOPIFY_API_KEY"]
+    last_error = "no secret configured"
+    for secret in _secrets():
+        try:
+            claims = shopify_session_token.decode_from_header(authorization_header, api_key, secret)
+        except shopify_session_token.SessionTokenError as exc:
+            last_error = str(exc)
+            continue
+        if "exp" not in claims or "nbf" not in claims:
+            raise Unauthorized("The session token has no expiry.")
+        shop_domain = urlsplit(claims["dest"]).hostname or ""
+        if not SHOP_DOMAIN.match(shop_domain):
+            raise Unauthorized("The session token does not name a Shopify shop.")
+        claims["shop"] = shop_domain.lower()
+        return claims
+    current_app.logger.info("session token refused: %s", last_error)
+    raise Unauthorized()
+
+
+def bearer_header() -> str:
+    """The Authorization header, or the `id_token` of an embedded page load, as a Bearer header."""
+    header = request.headers.get("Authorization", "")
+    if not header and request.args.get("id_token"):
+        header = "Bearer " + request.args["id_token"]
+    if not header:
+        raise Unauthorized("Missing Authorization: Bearer <session token>.")
+    return header
+
+
+def authenticate() -> None:
+    """Verify the request's session token and make its shop the request's shop."""
+    claims = decode_session_token(bearer_header())
+    shop = find_installed_shop(claims["shop"])
+    if shop is None:
+        raise Unauthorized("This shop has not installed the app.")
+    set_identity(shop, str(claims["sub"]))

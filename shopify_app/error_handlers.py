@@ -1,0 +1,65 @@
+"""Every failure becomes SPEC §3's JSON error shape; nothing internal leaks out."""
+
+import logging
+
+from flask import jsonify, request
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from .errors import AppError, ServiceUnavailable
+from .extensions import db
+
+log = logging.getLogger(__name__)
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 400: "bad_request"}
+_JSON_PREFIXES = ("/api", "/webhooks", "/healthz")
+
+
+def _render(error: AppError):
+    response = jsonify(error.to_dict())
+    response.status_code = error.status
+    response.headers.update(error.headers)
+    return response
+
+
+def _rollback():
+    try:
+        db.session.rollback()
+    except Exception:  # the connection may be the thing that failed
+        log.warning("rollback after an error failed", exc_info=True)
+
+
+def register_error_handlers(app) -> None:
+    """Map AppError, HTTP errors, database outages and anything unexpected to JSON errors."""
+
+    @app.errorhandler(AppError)
+    def app_error(error: AppError):
+        _rollback()
+        return _render(error)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if not request.path.startswith(_JSON_PREFIXES):
+            return error
+        code = _HTTP_CODES.get(error.code, "http_error")
+        wrapped = AppError(error.description or error.name)
+        wrapped.status, wrapped.code = error.code, code
+        return _render(wrapped)
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error):
+        _rollback()
+        # Only the exception class is logged: the message can contain the connection string.
+        log.error("database unavailable: %s", type(error.orig).__name__ if error.orig else "unknown")
+        return _render(ServiceUnavailable(
+            "The service cannot reach its database right now. Try again in a moment.",
+            headers={"Retry-After": "5"},
+        ))
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        _rollback()
+        if isinstance(error, DBAPIError) and error.connection_invalidated:
+            return database_unavailable(error)
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return _render(AppError("Something went wrong on our side. It has been logged."))

@@ -1,0 +1,98 @@
+"""Field types shared by the request and response schemas (pydantic).
+
+JSON numbers arrive as `Decimal` (the body is parsed with `parse_float=Decimal`), so quantities
+are exact from the wire to the database. Lax coercions that would let a client send a number as a
+string, a date as a timestamp or a boolean as 0/1 are switched off per field.
+"""
+
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer, StringConstraints, WithJsonSchema
+
+MAX_QUANTITY = Decimal("999999999.999")
+QUANTITY_PLACES = 3
+
+VARIANT_GID_PATTERN = r"^gid://shopify/ProductVariant/\d+$"
+LOCATION_GID_PATTERN = r"^gid://shopify/Location/\d+$"
+
+
+def _number_only(value):
+    # bool is an int in Python; a JSON true must not become quantity 1.
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        raise ValueError("must be a JSON number")
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise ValueError("must be a finite number")
+    return Decimal(value)
+
+
+def _three_places(value: Decimal) -> Decimal:
+    # Range first: quantize() cannot handle huge exponents such as 1e400.
+    if abs(value) > MAX_QUANTITY:
+        raise ValueError(f"must be at most {MAX_QUANTITY}")
+    if value != value.quantize(Decimal("0.001")):
+        raise ValueError(f"may have at most {QUANTITY_PLACES} decimal places")
+    # Drop trailing zeros so 2.500 and 2.5 are the same value everywhere.
+    return value.normalize() if value != 0 else Decimal(0)
+
+
+def _non_negative(value: Decimal) -> Decimal:
+    if value < 0:
+        raise ValueError("must be zero or more")
+    return value
+
+
+def _positive(value: Decimal) -> Decimal:
+    if value <= 0:
+        raise ValueError("must be greater than zero")
+    return value
+
+
+def decimal_to_json(value: Decimal) -> int | float:
+    """Render an exact quantity as a JSON number.
+
+    Quantities have at most 12 significant digits, which a double holds exactly and Python
+    prints back in its shortest round-tripping form, so the text on the wire is exact.
+    """
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+_as_number = PlainSerializer(decimal_to_json, when_used="json")
+
+Quantity = Annotated[
+    Decimal, BeforeValidator(_number_only), AfterValidator(_three_places),
+    AfterValidator(_non_negative), _as_number,
+    WithJsonSchema({"type": "number", "minimum": 0, "maximum": float(MAX_QUANTITY), "multipleOf": 0.001}),
+]
+PositiveQuantity = Annotated[
+    Decimal, BeforeValidator(_number_only), AfterValidator(_three_places),
+    AfterValidator(_positive), _as_number,
+    WithJsonSchema({"type": "number", "exclusiveMinimum": 0, "maximum": float(MAX_QUANTITY), "multipleOf": 0.001}),
+]
+# Output only: a signed quantity (history entries and sync adjustments can be negative).
+SignedQuantity = Annotated[Decimal, _as_number, WithJsonSchema({"type": "number"})]
+
+VariantGID = Annotated[str, StringConstraints(strict=True, pattern=VARIANT_GID_PATTERN, max_length=64)]
+LocationGID = Annotated[str, StringConstraints(strict=True, pattern=LOCATION_GID_PATTERN, max_length=64)]
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date(value):
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise ValueError("must be a date written as YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("is not a real calendar date") from None
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date), WithJsonSchema({"type": "string", "format": "date"})]
+
+ShortText = Annotated[str, StringConstraints(strict=True, max_length=255)]
+
+OrderType = Literal["assembly", "disassembly"]
+Unit = Literal["pcs", "cm", "kg", "L", "m2"]
+SyncMode = Literal["on_complete", "live"]

@@ -1,0 +1,4 @@
+"""Imports every model so that SQLAlchemy metadata (and Alembic autogenerate) sees all tables."""
+
+from .production.models import Component, OrderEvent, ProductionOrder  # noqa: F401
+from .shops.models import Shop, ShopSettings  # noqa: F401

@@ -1,0 +1,181 @@
+"""The JSON shapes the API answers with, and the one place that builds them from models.
+
+The same pydantic models feed the OpenAPI document, so the documented shape is the served one.
+"""
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+from ..fields import OrderType, Quantity, SignedQuantity, SyncMode, Unit
+from . import lifecycle
+from .models import Component, OrderEvent, ProductionOrder
+
+
+class ResponseModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, serialize_by_alias=True, validate_by_name=True)
+
+
+class MaterialOut(ResponseModel):
+    variant_id: str
+    title: str
+    quantity_per_unit: SignedQuantity
+
+
+class ComponentOut(ResponseModel):
+    id: int
+    variant_id: str
+    title: str
+    sku: str
+    unit: Unit
+    quantity_planned: Quantity
+    quantity_produced: Quantity
+    materials: list[MaterialOut]
+
+
+class AdjustmentOut(ResponseModel):
+    variant_id: str
+    location_id: str
+    quantity: int
+    adjustment_group_id: str | None
+    at: datetime
+
+
+class SyncOut(ResponseModel):
+    state: Literal["off", "pending", "failed", "synced"]
+    last_synced_at: datetime | None
+    last_error: str | None
+    attempts: int
+    adjustments: list[AdjustmentOut]
+
+
+class OrderSummaryOut(ResponseModel):
+    id: int
+    reference: str
+    type: OrderType
+    status: Literal["draft", "in_progress", "completed", "cancelled"]
+    location_id: str | None
+    planned_start_date: date | None
+    notes: str | None
+    sync_production_order_to_shopify: bool | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    cancelled_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    editable: bool
+    available_actions: list[Literal["start", "complete", "cancel"]]
+    sync: SyncOut
+
+
+class OrderOut(OrderSummaryOut):
+    components: list[ComponentOut]
+
+
+class OrderListOut(ResponseModel):
+    items: list[OrderSummaryOut]
+    page: int
+    per_page: int
+    total: int
+
+
+class EventOut(ResponseModel):
+    id: int
+    type: str
+    actor: str
+    changes: dict[str, Any]
+    created_at: datetime
+
+
+class EventListOut(ResponseModel):
+    items: list[EventOut]
+
+
+class SettingsOut(ResponseModel):
+    sync_production_orders_to_shopify_by_default: bool
+    default_location_id: str | None
+    sync_mode: SyncMode
+
+
+def sync_block(order: ProductionOrder) -> dict:
+    """The order's sync state. Until a push exists, an order that syncs is simply up to date."""
+    return {
+        "state": "synced" if order.sync_to_shopify else "off",
+        "last_synced_at": None,
+        "last_error": None,
+        "attempts": 0,
+        "adjustments": [],
+    }
+
+
+def _order_fields(order: ProductionOrder) -> dict:
+    return {
+        "id": order.id,
+        "reference": order.reference,
+        "type": order.type,
+        "status": order.status,
+        "location_id": order.location_id,
+        "planned_start_date": order.planned_start_date,
+        "notes": order.notes,
+        "sync_production_order_to_shopify": order.sync_to_shopify,
+        "started_at": order.started_at,
+        "completed_at": order.completed_at,
+        "cancelled_at": order.cancelled_at,
+        "created_at": order.created_at,
+        "updated_at": order.updated_at,
+        "version": order.version,
+        "editable": lifecycle.is_editable(order.status),
+        "available_actions": lifecycle.available_actions(order.status),
+        "sync": sync_block(order),
+    }
+
+
+def component_fields(component: Component) -> dict:
+    """A component row as plain values (used by the representation and by history entries)."""
+    return {
+        "id": component.id,
+        "variant_id": component.variant_id,
+        "title": component.title,
+        "sku": component.sku,
+        "unit": component.unit,
+        "quantity_planned": component.quantity_planned,
+        "quantity_produced": component.quantity_produced,
+        "materials": [
+            {"variant_id": m["variantId"], "title": m["title"], "quantity_per_unit": m["quantityPerUnit"]}
+            for m in component.materials
+        ],
+    }
+
+
+def order_json(order: ProductionOrder) -> dict:
+    """The full representation of one order, components included."""
+    fields = _order_fields(order)
+    fields["components"] = [component_fields(c) for c in order.components]
+    return OrderOut.model_validate(fields).model_dump(mode="json")
+
+
+def order_list_json(orders: list[ProductionOrder], page: int, per_page: int, total: int) -> dict:
+    """A page of orders without their components."""
+    items = [_order_fields(order) for order in orders]
+    return OrderListOut(items=items, page=page, per_page=per_page, total=total).model_dump(mode="json")
+
+
+def events_json(events: list[OrderEvent]) -> dict:
+    """An order's history, oldest first."""
+    items = [
+        {"id": e.id, "type": e.type, "actor": e.actor, "changes": e.changes, "created_at": e.created_at}
+        for e in events
+    ]
+    return EventListOut(items=items).model_dump(mode="json")
+
+
+def settings_json(settings) -> dict:
+    """The shop's settings as the settings screen reads them."""
+    return SettingsOut(
+        sync_production_orders_to_shopify_by_default=settings.sync_by_default,
+        default_location_id=settings.default_location_id,
+        sync_mode=settings.sync_mode,
+    ).model_dump(mode="json")

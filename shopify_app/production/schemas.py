@@ -1,0 +1,93 @@
+"""Request bodies of the production order API (validated with pydantic)."""
+
+from typing import Annotated, ClassVar
+
+from pydantic import Field, StringConstraints
+
+from ..fields import IsoDate, LocationGID, OrderType, PositiveQuantity, Quantity, ShortText, Unit, VariantGID
+from ..validation import RequestModel
+
+MAX_COMPONENTS_PER_ORDER = 1000
+MAX_MATERIALS_PER_COMPONENT = 250
+
+Reference = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=64)]
+Notes = Annotated[str, StringConstraints(strict=True, max_length=5000)]
+StrictBool = Annotated[bool, Field(strict=True)]
+
+_SET_BY_SERVER = "is set by the server and cannot be sent."
+ORDER_SERVER_FIELDS = {
+    name: _SET_BY_SERVER
+    for name in ("id", "status", "startedAt", "completedAt", "cancelledAt", "createdAt",
+                 "updatedAt", "version", "editable", "availableActions", "sync")
+}
+ORDER_SERVER_FIELDS["status"] = "changes only through the start, complete and cancel actions."
+
+
+class MaterialIn(RequestModel):
+    """One line of a component's bill of materials: consumed per produced unit."""
+
+    variant_id: VariantGID
+    title: ShortText = ""
+    quantity_per_unit: PositiveQuantity
+
+
+Materials = Annotated[list[MaterialIn], Field(max_length=MAX_MATERIALS_PER_COMPONENT)]
+
+
+class ComponentIn(RequestModel):
+    """A new component row."""
+
+    not_writable: ClassVar[dict[str, str]] = {"id": _SET_BY_SERVER}
+
+    variant_id: VariantGID
+    title: ShortText = ""
+    sku: ShortText = ""
+    unit: Unit = "pcs"
+    quantity_planned: Quantity
+    quantity_produced: Quantity | None = None
+    materials: Materials = []
+
+
+class ComponentPatch(RequestModel):
+    """Changes to a component row; only the fields sent are changed."""
+
+    not_writable: ClassVar[dict[str, str]] = {"id": _SET_BY_SERVER}
+
+    variant_id: VariantGID = None
+    title: ShortText = None
+    sku: ShortText = None
+    unit: Unit = None
+    quantity_planned: Quantity = None
+    quantity_produced: Quantity = None
+    materials: Materials = None
+
+
+class OrderCreate(RequestModel):
+    """A new draft order, optionally with its component rows."""
+
+    not_writable: ClassVar[dict[str, str]] = ORDER_SERVER_FIELDS
+
+    reference: Reference
+    type: OrderType = "assembly"
+    location_id: LocationGID | None = None
+    planned_start_date: IsoDate | None = None
+    notes: Notes | None = None
+    sync_production_order_to_shopify: StrictBool | None = None
+    components: Annotated[list[ComponentIn], Field(max_length=MAX_COMPONENTS_PER_ORDER)] = []
+
+
+class OrderPatch(RequestModel):
+    """Changes to an order's own fields; only the fields sent are changed (null clears)."""
+
+    not_writable: ClassVar[dict[str, str]] = {
+        **ORDER_SERVER_FIELDS,
+        "components": "are edited through /api/production-orders/{id}/components.",
+    }
+
+    reference: Reference = None
+    type: OrderType = None
+    location_id: LocationGID | None = None
+    planned_start_date: IsoDate | None = None
+    notes: Notes | None = None
+    sync_production_order_to_shopify: StrictBool | None = None
+

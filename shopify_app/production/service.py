@@ -1,0 +1,350 @@
+"""The only code that writes production orders: every API route, page, CLI and worker comes here.
+
+Writes follow one pattern: `lock_order` (the row lock on PostgreSQL, 404 for another shop's id),
+then one of the functions below, which checks `If-Match` (412), asks `lifecycle` what is allowed
+(409), validates the input (422), applies it, appends exactly one event and commits. The order's
+`version` column guards the UPDATE itself, so even without a row lock (SQLite) two racing writers
+cannot both succeed.
+"""
+
+from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..db_types import utcnow
+from ..errors import Conflict, NotFound, ValidationFailed, VersionMismatch
+from ..extensions import db
+from ..shops.models import Shop
+from ..validation import parse
+from . import lifecycle
+from .history import Changes
+from .lifecycle import Action, OrderStatus, SyncSettings
+from .models import Component, OrderEvent, ProductionOrder
+from .history import component_snapshot
+from .schemas import MAX_COMPONENTS_PER_ORDER, ComponentIn, ComponentPatch, OrderCreate, OrderPatch
+
+ORDER_FIELDS = {  # schema field -> (API name, model attribute), for the fields PATCH may change
+    "reference": ("reference", "reference"),
+    "type": ("type", "type"),
+    "location_id": ("locationId", "location_id"),
+    "planned_start_date": ("plannedStartDate", "planned_start_date"),
+    "notes": ("notes", "notes"),
+    "sync_production_order_to_shopify": ("syncProductionOrderToShopify", "sync_to_shopify"),
+}
+COMPONENT_FIELDS = {
+    "variantId": "variant_id",
+    "title": "title",
+    "sku": "sku",
+    "unit": "unit",
+    "quantityPlanned": "quantity_planned",
+    "quantityProduced": "quantity_produced",
+    "materials": "materials",
+}
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _scoped_order(shop: Shop, order_id: int):
+    return select(ProductionOrder).where(ProductionOrder.id == order_id, ProductionOrder.shop_id == shop.id)
+
+
+def get_order(shop: Shop, order_id: int) -> ProductionOrder:
+    """One order of `shop` with its components, or NotFound (also for another shop's id)."""
+    order = db.session.scalars(
+        _scoped_order(shop, order_id).options(selectinload(ProductionOrder.components))
+    ).one_or_none()
+    if order is None:
+        raise NotFound("No production order with this id.", {"id": order_id})
+    return order
+
+
+def lock_order(shop: Shop, order_id: int) -> ProductionOrder:
+    """Load an order for writing: row-locked until the commit (PostgreSQL), re-read fresh."""
+    order = db.session.scalars(
+        _scoped_order(shop, order_id).with_for_update().execution_options(populate_existing=True)
+    ).one_or_none()
+    if order is None:
+        raise NotFound("No production order with this id.", {"id": order_id})
+    return order
+
+
+def get_component(order: ProductionOrder, component_id: int) -> Component:
+    """A component row of `order`, or NotFound."""
+    component = db.session.scalars(
+        select(Component).where(Component.id == component_id, Component.order_id == order.id)
+    ).one_or_none()
+    if component is None:
+        raise NotFound("No component with this id on this order.", {"componentId": component_id})
+    return component
+
+
+def list_orders(shop: Shop, *, status=None, q=None, page=1, per_page=50):
+    """A page of the shop's orders, newest first, and the total matching."""
+    conditions = [ProductionOrder.shop_id == shop.id]
+    if status:
+        conditions.append(ProductionOrder.status == status)
+    if q:
+        needle = q.lower()
+        component_match = exists().where(
+            Component.order_id == ProductionOrder.id,
+            or_(func.lower(Component.sku).contains(needle, autoescape=True),
+                func.lower(Component.title).contains(needle, autoescape=True)),
+        )
+        conditions.append(or_(ProductionOrder.reference_key.contains(needle, autoescape=True), component_match))
+    total = db.session.scalar(select(func.count()).select_from(ProductionOrder).where(*conditions))
+    orders = db.session.scalars(
+        select(ProductionOrder).where(*conditions)
+        .order_by(ProductionOrder.created_at.desc(), ProductionOrder.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return orders, total
+
+
+def list_events(shop: Shop, order_id: int) -> list[OrderEvent]:
+    """An order's history, oldest first."""
+    if db.session.scalar(select(ProductionOrder.id).where(
+            ProductionOrder.id == order_id, ProductionOrder.shop_id == shop.id)) is None:
+        raise NotFound("No production order with this id.", {"id": order_id})
+    return db.session.scalars(
+        select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id)
+    ).all()
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def check_version(order: ProductionOrder, expected_version: int | None) -> None:
+    """`If-Match` must name the version the client last saw (when the client sends one)."""
+    if expected_version is not None and expected_version != order.version:
+        raise VersionMismatch(
+            "This order was changed since you loaded it. Reload it and try again.",
+            {"currentVersion": order.version, "ifMatch": expected_version},
+        )
+
+
+def _reference_taken(shop: Shop, reference: str, except_id: int | None = None) -> bool:
+    query = select(ProductionOrder.id).where(
+        ProductionOrder.shop_id == shop.id, ProductionOrder.reference_key == reference.lower()
+    )
+    if except_id is not None:
+        query = query.where(ProductionOrder.id != except_id)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def _duplicate_reference(reference: str) -> ValidationFailed:
+    return ValidationFailed(
+        f"Another production order already uses the reference “{reference}”.",
+        {"reference": "must be unique in this shop (ignoring case)."},
+    )
+
+
+def _materials_json(materials) -> list[dict]:
+    # Quantities are stored as strings inside JSON so they stay exact.
+    return [
+        {"variantId": m.variant_id, "title": m.title, "quantityPerUnit": str(m.quantity_per_unit)}
+        for m in materials
+    ]
+
+
+def _commit(order: ProductionOrder, shop: Shop, event_type: str, actor: str, changes: dict,
+            *, touch: bool = True) -> ProductionOrder:
+    """Bump the order's version, append its event and commit, or fail without changing anything."""
+    if touch:
+        order.updated_at = utcnow()  # also marks the row dirty, so the guarded UPDATE bumps `version`
+    db.session.add(OrderEvent(shop_id=shop.id, order_id=order.id, type=event_type, actor=actor, changes=changes))
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise Conflict("Another request changed this order at the same moment. Reload it and try again.") from None
+    except IntegrityError:
+        db.session.rollback()
+        # The only constraint a valid request can hit is the per-shop reference (a racing create).
+        raise _duplicate_reference(order.reference) from None
+    return order
+
+
+def _check_produced_allowed(status: str, fields_set, path: str) -> None:
+    if "quantity_produced" in fields_set:
+        lifecycle.ensure_can_record_produced(status, path)
+
+
+def _component_count(order: ProductionOrder) -> int:
+    return db.session.scalar(select(func.count()).where(Component.order_id == order.id))
+
+
+# ---------------------------------------------------------------- creating and editing
+
+
+def create_order(shop: Shop, data, *, actor: str) -> ProductionOrder:
+    """Create a draft order (with optional component rows) from a request body."""
+    body = parse(OrderCreate, data)
+    for index, row in enumerate(body.components):
+        _check_produced_allowed(OrderStatus.DRAFT, row.model_fields_set, f"components[{index}].quantityProduced")
+    if _reference_taken(shop, body.reference):
+        raise _duplicate_reference(body.reference)
+    now = utcnow()
+    order = ProductionOrder(
+        shop_id=shop.id, reference=body.reference, reference_key=body.reference.lower(),
+        type=body.type, status=OrderStatus.DRAFT.value, location_id=body.location_id,
+        planned_start_date=body.planned_start_date, notes=body.notes,
+        sync_to_shopify=body.sync_production_order_to_shopify, created_at=now, updated_at=now,
+    )
+    order.components = [
+        Component(shop_id=shop.id, variant_id=row.variant_id, title=row.title, sku=row.sku, unit=row.unit,
+                  quantity_planned=row.quantity_planned, quantity_produced=0,
+                  materials=_materials_json(row.materials))
+        for row in body.components
+    ]
+    db.session.add(order)
+    db.session.flush()  # assigns ids, so the event can name the rows
+    changes = Changes()
+    for api_name, attr in ORDER_FIELDS.values():
+        changes.record(api_name, None, getattr(order, attr))
+    changes.record("status", None, order.status)
+    if order.components:
+        changes.record("components", None, [component_snapshot(c) for c in order.components])
+    return _commit(order, shop, "created", actor, changes, touch=False)  # the INSERT set version 1
+
+
+def update_order(order: ProductionOrder, shop: Shop, data, *, actor: str, expected_version=None) -> ProductionOrder:
+    """Change an order's own fields (PATCH). A request that changes nothing writes nothing."""
+    check_version(order, expected_version)
+    lifecycle.ensure_editable(order.status)
+    body = parse(OrderPatch, data)
+    new_values = {ORDER_FIELDS[name][1]: getattr(body, name) for name in body.model_fields_set}
+    flag = new_values.get("sync_to_shopify", order.sync_to_shopify)
+    location = new_values.get("location_id", order.location_id)
+    lifecycle.check_sync_fields(order.status, flag, location)
+    if "reference" in new_values and _reference_taken(shop, new_values["reference"], except_id=order.id):
+        raise _duplicate_reference(new_values["reference"])
+
+    changes = Changes()
+    api_names = {attr: api_name for api_name, attr in ORDER_FIELDS.values()}
+    for attr, value in new_values.items():
+        if changes.record(api_names[attr], getattr(order, attr), value):
+            setattr(order, attr, value)
+    if "reference" in changes:
+        order.reference_key = order.reference.lower()
+    if not changes:
+        return order
+    return _commit(order, shop, "updated", actor, changes)
+
+
+def add_component(order: ProductionOrder, shop: Shop, data, *, actor: str, expected_version=None) -> ProductionOrder:
+    """Add a component row to an editable order."""
+    check_version(order, expected_version)
+    lifecycle.ensure_editable(order.status)
+    row = parse(ComponentIn, data)
+    _check_produced_allowed(order.status, row.model_fields_set, "quantityProduced")
+    if _component_count(order) >= MAX_COMPONENTS_PER_ORDER:
+        raise ValidationFailed(
+            f"An order can have at most {MAX_COMPONENTS_PER_ORDER} component rows.",
+            {"$": "too many component rows"},
+        )
+    component = Component(
+        shop_id=shop.id, order_id=order.id, variant_id=row.variant_id, title=row.title, sku=row.sku,
+        unit=row.unit, quantity_planned=row.quantity_planned,
+        quantity_produced=row.quantity_produced or 0, materials=_materials_json(row.materials),
+    )
+    db.session.add(component)
+    db.session.flush()
+    changes = Changes()
+    changes.record(f"components.{component.id}", None, component_snapshot(component))
+    return _commit(order, shop, "component_added", actor, changes)
+
+
+def update_component(order, component, shop: Shop, data, *, actor: str, expected_version=None) -> ProductionOrder:
+    """Change fields of one component row (PATCH)."""
+    check_version(order, expected_version)
+    lifecycle.ensure_editable(order.status)
+    patch = parse(ComponentPatch, data)
+    _check_produced_allowed(order.status, patch.model_fields_set, "quantityProduced")
+    changes = Changes()
+    for api_name, attr in COMPONENT_FIELDS.items():
+        if attr not in patch.model_fields_set:
+            continue
+        value = _materials_json(patch.materials) if attr == "materials" else getattr(patch, attr)
+        if changes.record(f"components.{component.id}.{api_name}", getattr(component, attr), value):
+            setattr(component, attr, value)
+    if not changes:
+        return order
+    return _commit(order, shop, "component_updated", actor, changes)
+
+
+def remove_component(order, component, shop: Shop, *, actor: str, expected_version=None) -> ProductionOrder:
+    """Delete one component row."""
+    check_version(order, expected_version)
+    lifecycle.ensure_editable(order.status)
+    changes = Changes()
+    changes.record(f"components.{component.id}", component_snapshot(component), None)
+    db.session.delete(component)
+    return _commit(order, shop, "component_removed", actor, changes)
+
+
+# ---------------------------------------------------------------- transitions
+
+
+def start_order(order: ProductionOrder, shop: Shop, *, actor: str, expected_version=None) -> ProductionOrder:
+    """draft -> in_progress; the sync flag and location take the shop defaults now if unset."""
+    check_version(order, expected_version)
+    new_status = lifecycle.next_status(order.status, Action.START)
+    settings = shop.settings
+    resolved = lifecycle.resolve_at_start(
+        SyncSettings(order.sync_to_shopify, order.location_id),
+        settings.sync_by_default, settings.default_location_id,
+    )
+    now = utcnow()
+    changes = Changes()
+    changes.record("status", order.status, new_status.value)
+    changes.record("startedAt", None, now)
+    changes.record("syncProductionOrderToShopify", order.sync_to_shopify, resolved.sync)
+    changes.record("locationId", order.location_id, resolved.location_id)
+    order.status, order.started_at = new_status.value, now
+    order.sync_to_shopify, order.location_id = resolved.sync, resolved.location_id
+    return _commit(order, shop, lifecycle.TRANSITION_EVENTS[Action.START], actor, changes)
+
+
+def complete_order(order: ProductionOrder, shop: Shop, *, actor: str, expected_version=None) -> ProductionOrder:
+    """in_progress -> completed; every row's planned quantity becomes what was produced."""
+    check_version(order, expected_version)
+    new_status = lifecycle.next_status(order.status, Action.COMPLETE)
+    now = utcnow()
+    changes = Changes()
+    changes.record("status", order.status, new_status.value)
+    changes.record("completedAt", None, now)
+    for component in order.components:
+        changes.record(f"components.{component.id}.quantityPlanned",
+                       component.quantity_planned, component.quantity_produced)
+    # One statement for all rows, however many there are.
+    db.session.execute(
+        update(Component).where(Component.order_id == order.id)
+        .values(quantity_planned=Component.quantity_produced)
+        .execution_options(synchronize_session=False)
+    )
+    order.status, order.completed_at = new_status.value, now
+    _commit(order, shop, lifecycle.TRANSITION_EVENTS[Action.COMPLETE], actor, changes)
+    db.session.expire(order, ["components"])
+    return order
+
+
+def cancel_order(order: ProductionOrder, shop: Shop, *, actor: str, expected_version=None) -> ProductionOrder:
+    """draft|in_progress -> cancelled; a draft loses its rows, an order in progress keeps them."""
+    check_version(order, expected_version)
+    new_status = lifecycle.next_status(order.status, Action.CANCEL)
+    now = utcnow()
+    changes = Changes()
+    changes.record("status", order.status, new_status.value)
+    changes.record("cancelledAt", None, now)
+    if order.status == OrderStatus.DRAFT and order.components:
+        changes.record("components", [component_snapshot(c) for c in order.components], [])
+        db.session.execute(
+            delete(Component).where(Component.order_id == order.id)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.expire(order, ["components"])
+    order.status, order.cancelled_at = new_status.value, now
+    return _commit(order, shop, lifecycle.TRANSITION_EVENTS[Action.CANCEL], actor, changes)
+

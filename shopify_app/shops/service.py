@@ -1,0 +1,43 @@
+"""Reading and changing shops and their settings."""
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..fields import LocationGID, SyncMode
+from ..validation import RequestModel, parse
+from .models import Shop, ShopSettings
+
+
+class SettingsIn(RequestModel):
+    """PUT /api/settings replaces all three fields; none may be left out."""
+
+    sync_production_orders_to_shopify_by_default: bool
+    default_location_id: LocationGID | None
+    sync_mode: SyncMode
+
+    model_config = {**RequestModel.model_config, "strict": True}
+
+
+def find_installed_shop(domain: str) -> Shop | None:
+    """The shop with this domain, if the app is currently installed there."""
+    shop = db.session.scalars(select(Shop).where(Shop.domain == domain)).one_or_none()
+    return shop if shop is not None and shop.is_installed else None
+
+
+def create_shop(domain: str, *, installed_at) -> Shop:
+    """A new shop row with default settings (the caller commits)."""
+    shop = Shop(domain=domain, installed_at=installed_at)
+    shop.settings = ShopSettings(sync_by_default=False, sync_mode="on_complete")
+    db.session.add(shop)
+    return shop
+
+
+def update_settings(shop: Shop, data) -> ShopSettings:
+    """Replace the shop's settings with a validated request body."""
+    body = parse(SettingsIn, data)
+    settings = shop.settings
+    settings.sync_by_default = body.sync_production_orders_to_shopify_by_default
+    settings.default_location_id = body.default_location_id
+    settings.sync_mode = body.sync_mode
+    db.session.commit()
+    return settings
