@@ -10,12 +10,20 @@ from .errors import ValidationFailed
 M = TypeVar("M", bound=BaseModel)
 
 
+def _omit_sentinel_defaults(schema: dict) -> None:
+    # PATCH models use None as "not sent"; a documented default of null for a field that may not
+    # be null would contradict its own type, so the schema leaves the default out.
+    for prop in schema.get("properties", {}).values():
+        if "default" in prop and prop["default"] is None and "anyOf" not in prop:
+            del prop["default"]
+
+
 class RequestModel(BaseModel):
     """Base of every request body: camelCase on the wire, unknown fields refused."""
 
     model_config = ConfigDict(
         alias_generator=to_camel, validate_by_alias=True, validate_by_name=False,
-        extra="forbid", str_strip_whitespace=True,
+        extra="forbid", json_schema_extra=_omit_sentinel_defaults,
     )
 
     # Fields a client sees in responses but may not send here, with the reason the error gives.
