@@ -7,7 +7,7 @@ then one of the functions below, which checks `If-Match` (412), asks `lifecycle`
 cannot both succeed.
 """
 
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -192,20 +192,23 @@ def create_order(shop: Shop, data, *, actor: str) -> ProductionOrder:
         planned_start_date=body.planned_start_date, notes=body.notes,
         sync_to_shopify=body.sync_production_order_to_shopify, created_at=now, updated_at=now,
     )
-    order.components = [
-        Component(shop_id=shop.id, variant_id=row.variant_id, title=row.title, sku=row.sku, unit=row.unit,
-                  quantity_planned=row.quantity_planned, quantity_produced=0,
-                  materials=_materials_json(row.materials))
-        for row in body.components
-    ]
     db.session.add(order)
-    db.session.flush()  # assigns ids, so the event can name the rows
+    db.session.flush()  # assigns the order's id
     changes = Changes()
     for api_name, attr in ORDER_FIELDS.values():
         changes.record(api_name, None, getattr(order, attr))
     changes.record("status", None, order.status)
-    if order.components:
-        changes.record("components", None, [component_snapshot(c) for c in order.components])
+    if body.components:
+        # One executemany for all rows: the ORM would insert them one by one on SQLite to learn
+        # each id, and read them back with one SELECT for the history entry.
+        db.session.execute(insert(Component), [
+            {"shop_id": shop.id, "order_id": order.id, "variant_id": row.variant_id, "title": row.title,
+             "sku": row.sku, "unit": row.unit, "quantity_planned": row.quantity_planned,
+             "quantity_produced": 0, "materials": _materials_json(row.materials)}
+            for row in body.components
+        ])
+        rows = db.session.scalars(select(Component).where(Component.order_id == order.id).order_by(Component.id))
+        changes.record("components", None, [component_snapshot(c) for c in rows])
     return _commit(order, shop, "created", actor, changes, touch=False)  # the INSERT set version 1
 
 

@@ -1,0 +1,462 @@
+"""SQL statements per API operation, and the request rate of the order detail endpoint.
+
+What it measures
+  1. For each API operation on a production order (create with its components in the body, start,
+     record produced, complete, cancel, detail, list), the number of SQL statements the whole
+     request sends to the database, for an order of 1 component and of N components (500 by
+     default), side by side. Statements are counted with a SQLAlchemy `before_cursor_execute`
+     listener on the app's engine: an `executemany` call counts as one statement, and so does each
+     batch of SQLAlchemy's "insertmanyvalues" (a multi-row INSERT; 1000 rows per batch). The
+     driver's implicit BEGIN/COMMIT, the connection PRAGMAs and the pool's pre-ping do not pass
+     through that event and are not counted. A count that grows with the number of components is
+     an N+1 (or a per-row write) and makes the script exit with status 1, after printing the table.
+  2. Requests per second, p50/p95 latency and errors of `GET /api/production-orders/{id}` (an
+     order of 20 components, with a real signed session token) against `GET /healthz`, on the same
+     gunicorn server started here on 127.0.0.1, driven by a few client threads for a fixed time.
+
+How to run
+  .venv/bin/python bench/sql_and_throughput.py            # or: make bench
+  .venv/bin/python bench/sql_and_throughput.py --sql-only # the N+1 check alone, a few seconds
+  .venv/bin/python bench/sql_and_throughput.py --database-url postgresql://user@127.0.0.1/dbname
+
+By default everything runs on a temporary SQLite file that is deleted at the end. With
+--database-url, the database is migrated and bench rows are written into it (under shops named
+bench-<random>-*.myshopify.com): use a throwaway database. See --help for the other knobs.
+
+Exit status: 0 all good; 1 a statement count grows with the component count; 2 the benchmark
+itself failed (an unexpected HTTP status, the server did not start, or requests failed).
+"""
+
+import argparse
+import contextlib
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# `tests` is not an installed package, and the signed-token builders live there.
+sys.path.insert(0, str(ROOT))
+
+import requests  # noqa: E402
+from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import event  # noqa: E402
+from sqlalchemy.engine.interfaces import ExecuteStyle  # noqa: E402
+
+from shopify_app import create_app  # noqa: E402
+from shopify_app.extensions import db  # noqa: E402
+from tests.builders import API_KEY, API_SECRET, installed_shop, session_token  # noqa: E402
+from tests.conftest import base_config  # noqa: E402
+
+ORDERS = "/api/production-orders"
+MAX_COMPONENTS = 1000  # the API refuses more rows per order (schemas.MAX_COMPONENTS_PER_ORDER)
+# Should the app decide to call Shopify (say, a token exchange for a shop it thinks is not
+# installed), the call goes to a closed loopback port and fails, instead of leaving the machine.
+OFFLINE_ADMIN_ORIGIN = "http://127.0.0.1:9/{shop}"
+
+
+class BenchError(Exception):
+    """The benchmark could not measure what it meant to (not a finding about the app)."""
+
+
+# ------------------------------------------------------------------ part 1: statements per operation
+
+
+class StatementLog:
+    """Records the statements the engine sends while `capture()` is active."""
+
+    def __init__(self, engine):
+        self._current = None
+        event.listen(engine, "before_cursor_execute", self._on_execute)
+
+    def _on_execute(self, _conn, _cursor, statement, _parameters, context, executemany):
+        if self._current is not None:
+            # `executemany` is also true for each insertmanyvalues batch; the style tells them apart.
+            style = getattr(context, "execute_style", None)
+            kind = "insertmanyvalues" if style is ExecuteStyle.INSERTMANYVALUES else (
+                "executemany" if executemany else "execute")
+            self._current.append((statement, kind))
+
+    @contextlib.contextmanager
+    def capture(self):
+        statements = []
+        self._current = statements
+        try:
+            yield statements
+        finally:
+            self._current = None
+
+
+def component_rows(count: int) -> list[dict]:
+    return [
+        {
+            "variantId": f"gid://shopify/ProductVariant/{100000 + i}",
+            "title": f"Candle {i}", "sku": f"CNDL-{i}", "quantityPlanned": 10,
+            # One bill-of-materials line, so the JSON column is not trivially empty.
+            "materials": [{"variantId": "gid://shopify/ProductVariant/9001", "title": "Wax",
+                           "quantityPerUnit": 0.25}],
+        }
+        for i in range(count)
+    ]
+
+
+class ApiClient:
+    """The Flask test client with a fresh session token per request."""
+
+    def __init__(self, app, domain: str, log: StatementLog):
+        self.client, self.domain, self.log = app.test_client(), domain, log
+
+    def call(self, method: str, path: str, *, json=None, expect: int = 200):
+        """(response JSON, statements issued). No app context is held here on purpose: each request
+        then gets its own context and SQLAlchemy session, as in production, so nothing is served
+        from an identity map a previous request filled."""
+        headers = {"Authorization": f"Bearer {session_token(self.domain)}"}
+        with self.log.capture() as statements:
+            response = self.client.open(path, method=method, json=json, headers=headers)
+        if response.status_code != expect:
+            raise BenchError(f"{method} {path} answered {response.status_code} (expected {expect}): "
+                             f"{response.get_data(as_text=True)[:500]}")
+        return response.get_json(), statements
+
+
+def new_shop(app, domain: str) -> str:
+    with app.app_context():
+        installed_shop(domain)
+    return domain
+
+
+def measure_operations(app, log: StatementLog, domain: str, components: int) -> dict[str, list]:
+    """Statements of each operation on orders of `components` rows, in one shop of its own
+    (so the list shows the same number of orders whatever the size)."""
+    api = ApiClient(app, new_shop(app, domain), log)
+    rows = component_rows(components)
+    measured = {}
+
+    def create(reference):
+        return api.call("POST", ORDERS, json={"reference": reference, "components": rows}, expect=201)
+
+    order, measured["create (components in the body)"] = create("BENCH-A")
+    path = f"{ORDERS}/{order['id']}"
+    _, measured["detail (GET one order)"] = api.call("GET", path)
+    _, measured["list (GET /api/production-orders)"] = api.call("GET", ORDERS)
+    _, measured["start"] = api.call("POST", path + "/start")
+    component_id = order["components"][-1]["id"]
+    _, measured["record produced (PATCH one component)"] = api.call(
+        "PATCH", f"{path}/components/{component_id}", json={"quantityProduced": 7})
+    _, measured["complete"] = api.call("POST", path + "/complete")
+
+    # A draft and an in-progress order are cancelled differently (a draft loses its rows).
+    draft, _ = create("BENCH-B")
+    _, measured["cancel a draft"] = api.call("POST", f"{ORDERS}/{draft['id']}/cancel")
+    started, _ = create("BENCH-C")
+    api.call("POST", f"{ORDERS}/{started['id']}/start")
+    _, measured["cancel an order in progress"] = api.call("POST", f"{ORDERS}/{started['id']}/cancel")
+    return measured
+
+
+def describe(statements) -> str:
+    verbs = Counter(sql.lstrip().split(None, 1)[0].upper() for sql, _ in statements)
+    text = ", ".join(f"{n} {verb}" for verb, n in verbs.most_common())
+    styles = Counter(kind for _, kind in statements if kind != "execute")
+    notes = [f"{n} executemany" if kind == "executemany" else f"{n} insertmanyvalues batch{'es' * (n > 1)}"
+             for kind, n in sorted(styles.items())]
+    return text + (f" ({'; '.join(notes)})" if notes else "")
+
+
+def collapsed(statements):
+    """(count, sql, kind) for each run of identical statements: a per-row loop shows as one line."""
+    runs = []
+    for sql, kind in statements:
+        if runs and runs[-1][1] == sql and runs[-1][2] == kind:
+            runs[-1][0] += 1
+        else:
+            runs.append([1, sql, kind])
+    return runs
+
+
+def print_table(headers: list[str], rows: list[list], right: set[int]) -> None:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
+
+    def line(cells):
+        return "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    print(line(headers))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print(line(row))
+
+
+def sql_report(small: dict, large: dict, components: int, dialect: str, show_sql: bool) -> list[str]:
+    """Print the table; return the operations whose count grows."""
+    print(f"\n1. SQL statements per API operation ({dialect}; whole request, session-token check included;"
+          f"\n   an executemany call, or one batch of SQLAlchemy's insertmanyvalues, counts as one statement)\n")
+    grown, rows = [], []
+    for operation, statements in small.items():
+        few, many = len(statements), len(large[operation])
+        grows = many > few
+        if grows:
+            grown.append(operation)
+        rows.append([operation, few, many, "YES" if grows else "no", describe(large[operation])])
+    print_table(["operation", "1 component", f"{components} components", "grows?",
+                 f"statements at {components}"], rows, right={1, 2})
+    if show_sql:
+        for operation, statements in large.items():
+            print(f"\n-- {operation} ({components} components)")
+            for count, sql, kind in collapsed(statements):
+                flat = " ".join(sql.split())
+                flat = flat[:160] + " ..." if len(flat) > 160 else flat
+                print(f"  {f'{count} x ' if count > 1 else ''}{'' if kind == 'execute' else f'[{kind}] '}{flat}")
+    return grown
+
+
+# ------------------------------------------------------------------ part 2: requests per second
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(config: dict, database_url: str, port: int, workers: int, log_path: Path) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SHOPIFY_API_KEY": API_KEY,
+        "SHOPIFY_API_SECRET": API_SECRET,
+        "SHOPIFY_API_SECRET_PREVIOUS": "",
+        # The server must decrypt the shop's tokens that the in-process app stored.
+        "SECRET_KEY": config.get("SECRET_KEY") or "bench-secret-key",
+        "TOKEN_ENCRYPTION_KEY": config.get("TOKEN_ENCRYPTION_KEY") or "",
+        "SHOPIFY_ADMIN_ORIGIN": OFFLINE_ADMIN_ORIGIN,
+        # Per-request INFO logging would be part of what we time.
+        "LOG_LEVEL": "WARNING",
+    }
+    command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+               "--chdir", str(ROOT), "--log-level", "warning", "--graceful-timeout", "5", "app:app"]
+    with open(log_path, "wb") as log:
+        # A session of its own, so that a stuck server can be killed with its workers and only them.
+        return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+                                start_new_session=True)
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    proc.terminate()  # gunicorn's master stops its workers gracefully on SIGTERM
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)
+
+
+def wait_until_up(proc: subprocess.Popen, base: str, log_path: Path, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise BenchError(f"gunicorn exited with {proc.returncode}:\n{log_path.read_text()[-2000:]}")
+        with contextlib.suppress(requests.RequestException):
+            if requests.get(base + "/healthz", timeout=1).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise BenchError(f"gunicorn did not answer /healthz within {timeout:.0f} s:\n{log_path.read_text()[-2000:]}")
+
+
+@dataclass
+class Run:
+    seconds: float = 0.0
+    latencies: list = field(default_factory=list)  # of successful requests, in seconds
+    errors: int = 0
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000 if ordered else float("nan")
+
+
+def drive(url: str, domain: str | None, threads: int, seconds: float) -> Run:
+    """Hammer `url` from `threads` threads for `seconds`; `domain` adds a session token."""
+    run, lock = Run(), threading.Lock()
+    start_gate = threading.Barrier(threads + 1)
+    deadline = [0.0]
+
+    def worker():
+        latencies, errors = [], 0
+        token_made, headers = 0.0, {}
+        with requests.Session() as session:
+            start_gate.wait()
+            while time.perf_counter() < deadline[0]:
+                # Tokens live 60 s; minting one per request would add client work to one side only.
+                if domain and time.perf_counter() - token_made > 30:
+                    headers = {"Authorization": f"Bearer {session_token(domain)}"}
+                    token_made = time.perf_counter()
+                began = time.perf_counter()
+                try:
+                    response = session.get(url, headers=headers, timeout=10)
+                    ok = response.status_code == 200
+                except requests.RequestException:
+                    ok = False
+                if ok:
+                    latencies.append(time.perf_counter() - began)
+                else:
+                    errors += 1
+        with lock:
+            run.latencies.extend(latencies)
+            run.errors += errors
+
+    pool = [threading.Thread(target=worker, daemon=True) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    deadline[0] = time.perf_counter() + seconds
+    began = time.perf_counter()
+    start_gate.wait()
+    for thread in pool:
+        thread.join()
+    # Requests in flight at the deadline still finish, so the elapsed time is measured, not assumed.
+    run.seconds = time.perf_counter() - began
+    return run
+
+
+def prepare_detail_order(app, log: StatementLog, domain: str, components: int) -> int:
+    api = ApiClient(app, new_shop(app, domain), log)
+    order, _ = api.call("POST", ORDERS, json={"reference": "BENCH-HTTP", "components": component_rows(components)},
+                        expect=201)
+    return order["id"]
+
+
+def throughput_report(args, config: dict, database_url: str, domain: str, order_id: int, workdir: Path) -> int:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log_path = workdir / "gunicorn.log"
+    detail_url = f"{base}{ORDERS}/{order_id}"
+    proc = start_server(config, database_url, port, args.workers, log_path)
+    try:
+        wait_until_up(proc, base, log_path)
+        check = requests.get(detail_url, headers={"Authorization": f"Bearer {session_token(domain)}"}, timeout=10)
+        if check.status_code != 200 or len(check.json().get("components", [])) != args.detail_components:
+            raise BenchError(f"GET {ORDERS}/{order_id} answered {check.status_code}: {check.text[:500]}")
+
+        runs = {}
+        for name, url, token_domain in (("GET /healthz", base + "/healthz", None),
+                                        (f"GET {ORDERS}/{{id}} ({args.detail_components} components)",
+                                         detail_url, domain)):
+            if args.warmup > 0:
+                drive(url, token_domain, args.threads, args.warmup)
+            runs[name] = drive(url, token_domain, args.threads, args.seconds)
+    finally:
+        stop_server(proc)
+
+    print(f"\n2. Requests per second on one gunicorn server (127.0.0.1, {args.workers} sync workers), "
+          f"{args.threads} client threads,\n   {args.seconds:g} s per endpoint after {args.warmup:g} s of warm-up, "
+          f"{'SQLite' if database_url.startswith('sqlite') else 'PostgreSQL'}\n")
+    rows = [[name, f"{run.rate:.1f}", f"{run.percentile(50):.2f}", f"{run.percentile(95):.2f}",
+             run.errors, len(run.latencies)] for name, run in runs.items()]
+    print_table(["endpoint", "req/s", "p50 ms", "p95 ms", "errors", "requests"], rows, right={1, 2, 3, 4, 5})
+    healthz, detail = runs.values()
+    ratio = detail.rate / healthz.rate if healthz.rate else float("nan")
+    print(f"\ndetail / healthz = {ratio:.2f}")
+    errors = sum(run.errors for run in runs.values())
+    if errors:
+        print(f"\nFAIL: {errors} requests failed or did not answer 200 (server log: see above or rerun)")
+        return 2
+    return 0
+
+
+# ------------------------------------------------------------------ main
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    def bounded(kind, low, high):
+        def parse(text):
+            value = kind(text)
+            if not low <= value <= high:
+                raise argparse.ArgumentTypeError(f"must be between {low} and {high}")
+            return value
+        return parse
+
+    parser.add_argument("--database-url", help="a throwaway PostgreSQL (or other) database to use instead "
+                        "of a temporary SQLite file; it is migrated and bench rows are left in it")
+    parser.add_argument("--components", type=bounded(int, 2, MAX_COMPONENTS), default=500,
+                        help="component rows of the large order in the SQL table (default 500)")
+    parser.add_argument("--show-sql", action="store_true", help="also print each statement of the large order")
+    parser.add_argument("--sql-only", action="store_true", help="skip the HTTP throughput part")
+    parser.add_argument("--seconds", type=bounded(float, 0.5, 60), default=5.0,
+                        help="measured duration per endpoint (default 5)")
+    parser.add_argument("--warmup", type=bounded(float, 0, 10), default=1.0,
+                        help="unmeasured warm-up per endpoint (default 1)")
+    parser.add_argument("--threads", type=bounded(int, 1, 32), default=4, help="client threads (default 4)")
+    parser.add_argument("--workers", type=bounded(int, 1, 16), default=2, help="gunicorn workers (default 2)")
+    parser.add_argument("--detail-components", type=bounded(int, 1, MAX_COMPONENTS), default=20,
+                        help="component rows of the order the detail endpoint returns (default 20)")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    # A CI timeout sends SIGTERM: turn it into an exception so the finally blocks stop the server.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    workdir = Path(tempfile.mkdtemp(prefix="po-bench-"))
+    try:
+        database_url = args.database_url or f"sqlite:///{workdir / 'bench.sqlite3'}"
+        config = {**base_config(database_url), "LOG_LEVEL": "WARNING", "SHOPIFY_ADMIN_ORIGIN": OFFLINE_ADMIN_ORIGIN}
+        app = create_app(config)
+        run_id = uuid.uuid4().hex[:8]  # lets repeated runs share one --database-url
+        with app.app_context():
+            logging.disable(logging.INFO)  # Alembic announces every migration step
+            try:
+                upgrade()
+            finally:
+                logging.disable(logging.NOTSET)
+            engine = db.engine
+        log = StatementLog(engine)
+
+        started = time.perf_counter()
+        small = measure_operations(app, log, f"bench-{run_id}-1.myshopify.com", 1)
+        large = measure_operations(app, log, f"bench-{run_id}-{args.components}.myshopify.com", args.components)
+        grown = sql_report(small, large, args.components, engine.dialect.name, args.show_sql)
+        print(f"\n({time.perf_counter() - started:.1f} s)")
+
+        status = 0
+        if not args.sql_only:
+            domain = f"bench-{run_id}-http.myshopify.com"
+            order_id = prepare_detail_order(app, log, domain, args.detail_components)
+            engine.dispose()  # the server gets the database to itself
+            try:
+                status = throughput_report(args, app.config, database_url, domain, order_id, workdir)
+            except BenchError as exc:  # still say below whether a count grew
+                print(f"\nbenchmark failed: {exc}", file=sys.stderr)
+                status = 2
+
+        if grown:
+            print(f"\nFAIL: the statement count grows with the number of components for: {', '.join(grown)}")
+            return 1
+        print("\nOK: no statement count grows with the number of components.")
+        return status
+    except BenchError as exc:
+        print(f"\nbenchmark failed: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
