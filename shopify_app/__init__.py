@@ -47,8 +47,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True,
                 template_folder=os.path.join(PROJECT_ROOT, "templates"))
     os.makedirs(app.instance_path, exist_ok=True)
-    app.config.update(load_config(app.instance_path))
-    app.config.update(config_overrides or {})
+    app.config.update(load_config(app.instance_path, config_overrides))
     app.json.sort_keys = False
     logging.basicConfig(level=app.config["LOG_LEVEL"].upper(),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -57,11 +56,15 @@ def create_app(config_overrides: dict | None = None) -> Flask:
 
     from . import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
     from .api import bp as api_bp
+    from .auth.routes import bp as auth_bp
     from .error_handlers import register_error_handlers
     from .health import bp as health_bp
     from .pages.routes import bp as pages_bp
+    from .webhooks.routes import bp as webhooks_bp
 
     app.register_blueprint(api_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(webhooks_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(pages_bp)
     register_error_handlers(app)

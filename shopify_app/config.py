@@ -1,7 +1,10 @@
 """Settings, read from the environment in exactly one place (keys match `.env.example`)."""
 
 import os
+import secrets
 from pathlib import Path
+
+from cryptography.fernet import Fernet
 
 DEFAULT_API_VERSION = "2026-10"
 DEFAULT_SCOPES = "read_products,read_locations,write_inventory,read_inventory"
@@ -11,14 +14,45 @@ def _sqlite_default(instance_path: str) -> str:
     return "sqlite:///" + str(Path(instance_path) / "production_orders.sqlite3")
 
 
-def load_config(instance_path: str) -> dict:
-    """Return the app's configuration as a plain dict built from environment variables."""
+def _instance_secret(instance_path: str, filename: str, make) -> str:
+    """A secret kept in instance/ for local runs, created on first use (never used in production)."""
+    path = Path(instance_path) / filename
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = make()
+    path.write_text(value + "\n")
+    path.chmod(0o600)
+    return value
+
+
+class ConfigError(RuntimeError):
+    """A setting production needs is missing."""
+
+
+def _secrets(config: dict, instance_path: str) -> None:
+    # With real Shopify credentials, keys must come from the environment: a key generated on
+    # one machine could not decrypt tokens written by another. Locally, generate and keep them.
+    production = bool(config["SHOPIFY_API_KEY"])
+    for name, filename, make in (
+        ("SECRET_KEY", "secret_key", lambda: secrets.token_urlsafe(48)),
+        ("TOKEN_ENCRYPTION_KEY", "token_encryption_key", lambda: Fernet.generate_key().decode()),
+    ):
+        if config[name]:
+            continue
+        if production:
+            raise ConfigError(f"{name} must be set when SHOPIFY_API_KEY is configured (see .env.example)")
+        config[name] = _instance_secret(instance_path, filename, make)
+
+
+def load_config(instance_path: str, overrides: dict | None = None) -> dict:
+    """The app's configuration: environment variables, then `overrides` (tests), then secrets."""
     env = os.environ.get
-    return {
+    config = {
         "SHOPIFY_API_KEY": env("SHOPIFY_API_KEY", ""),
         "SHOPIFY_API_SECRET": env("SHOPIFY_API_SECRET", ""),
         "SHOPIFY_API_SECRET_PREVIOUS": env("SHOPIFY_API_SECRET_PREVIOUS", ""),
-        "SHOPIFY_APP_URL": env("SHOPIFY_APP_URL", "http://127.0.0.1:8000"),
+        "SHOPIFY_APP_URL": env("SHOPIFY_APP_URL") or f"http://127.0.0.1:{env('PORT') or 8000}",
         "SHOPIFY_APP_HANDLE": env("SHOPIFY_APP_HANDLE", "production-orders"),
         "SHOPIFY_SCOPES": env("SHOPIFY_SCOPES", DEFAULT_SCOPES),
         "SHOPIFY_API_VERSION": env("SHOPIFY_API_VERSION", DEFAULT_API_VERSION),
@@ -30,3 +64,6 @@ def load_config(instance_path: str) -> dict:
         # Request bodies larger than this are refused before parsing (413).
         "MAX_CONTENT_LENGTH": 1024 * 1024,
     }
+    config.update(overrides or {})
+    _secrets(config, instance_path)
+    return config

@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import jsonify, request
+from flask import current_app, jsonify, render_template, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -16,7 +16,11 @@ _JSON_PREFIXES = ("/api", "/webhooks", "/healthz")
 
 
 def _render(error: AppError):
-    response = jsonify(error.to_dict())
+    if request.path.startswith(_JSON_PREFIXES):
+        response = jsonify(error.to_dict())
+    else:  # a person in a browser (install, callback, pages): a page, not JSON
+        response = render_template("error.html", error=error)
+        response = current_app.make_response(response)
     response.status_code = error.status
     response.headers.update(error.headers)
     return response
@@ -39,8 +43,6 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        if not request.path.startswith(_JSON_PREFIXES):
-            return error
         code = _HTTP_CODES.get(error.code, "http_error")
         wrapped = AppError(error.description or error.name)
         wrapped.status, wrapped.code = error.code, code

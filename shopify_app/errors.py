@@ -29,6 +29,12 @@ class Unauthorized(AppError):
         super().__init__(message, details, headers={"X-Shopify-Retry-Invalid-Session-Request": "1"})
 
 
+class AuthenticationFailed(AppError):
+    """401 for a webhook or an OAuth redirect: no session token involved, so no App Bridge retry header."""
+
+    status, code = 401, "unauthorized"
+
+
 class NotFound(AppError):
     status, code = 404, "not_found"
 

@@ -7,8 +7,11 @@ import jwt
 
 from shopify_app.db_types import utcnow
 from shopify_app.extensions import db
+from shopify_app.shops import tokens
 from shopify_app.shops.service import create_shop
 
+TOKEN_KEY = "4SRoPn3bBCEsG3bV8rQm1P0Q6bS2-K3S6cLQ8y7vFqA="  # a Fernet key for tests only
+SCOPES = "read_products,read_locations,write_inventory,read_inventory"
 API_KEY = "test-api-key-0123456789abcdef"
 API_SECRET = "test-api-secret-0123456789abcdef0123456789"
 PREVIOUS_SECRET = "old-api-secret-0123456789abcdef0123456789"
@@ -36,9 +39,13 @@ def auth_headers(shop: str = SHOP, **token_overrides) -> dict:
     return {"Authorization": f"Bearer {session_token(shop, **token_overrides)}"}
 
 
-def installed_shop(domain: str = SHOP):
-    """A shop that has the app installed (tokens are not needed by the order API)."""
+def installed_shop(domain: str = SHOP, *, access_token: str = "shpat_test_access",
+                   refresh_token: str = "shprt_test_refresh", expires_in: int = 3600):
+    """A shop with the app installed and a fresh expiring offline token pair."""
     shop = create_shop(domain, installed_at=utcnow())
+    tokens.store_grant(shop, tokens.TokenGrant(
+        access_token=access_token, scope=SCOPES, expires_in=expires_in,
+        refresh_token=refresh_token, refresh_token_expires_in=90 * 24 * 3600))
     db.session.commit()
     return shop
 

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 from shopify_app import create_app
 from shopify_app.extensions import db
 
-from .builders import API_KEY, API_SECRET, PREVIOUS_SECRET, SHOP, auth_headers, installed_shop
+from .builders import API_KEY, API_SECRET, PREVIOUS_SECRET, SHOP, TOKEN_KEY, auth_headers, installed_shop
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
@@ -26,6 +26,7 @@ def base_config(database_url: str) -> dict:
         "SHOPIFY_API_SECRET": API_SECRET,
         "SHOPIFY_API_SECRET_PREVIOUS": PREVIOUS_SECRET,
         "SECRET_KEY": "test-secret-key",
+        "TOKEN_ENCRYPTION_KEY": TOKEN_KEY,
     }
 
 

@@ -7,6 +7,8 @@ from shopify import session_token as shopify_session_token
 from flask import current_app, request
 
 from ..errors import Unauthorized
+from .token_exchange import install_with_session_token
+from ..shops import tokens
 from ..shops.scoping import set_identity
 from ..shops.service import find_installed_shop
 
@@ -56,9 +58,14 @@ def bearer_header() -> str:
 
 
 def authenticate() -> None:
-    """Verify the request's session token and make its shop the request's shop."""
-    claims = decode_session_token(bearer_header())
+    """Verify the request's session token and make its shop the request's shop.
+
+    A valid token from a shop without a usable offline token (new, uninstalled, or whose refresh
+    token died) installs the app right here through token exchange.
+    """
+    header = bearer_header()
+    claims = decode_session_token(header)
     shop = find_installed_shop(claims["shop"])
-    if shop is None:
-        raise Unauthorized("This shop has not installed the app.")
+    if shop is None or not tokens.has_usable_offline_token(shop):
+        shop = install_with_session_token(claims["shop"], header.removeprefix("Bearer ").strip())
     set_identity(shop, str(claims["sub"]))

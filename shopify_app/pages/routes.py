@@ -2,6 +2,9 @@
 
 from flask import Blueprint, current_app, g, render_template
 
+from ..auth.page_load import authenticate_page_load
+from ..shops.models import Shop
+
 bp = Blueprint("pages", __name__)
 
 
@@ -17,4 +20,8 @@ def frame_ancestors(response):
 
 @bp.get("/")
 def home():
-    return render_template("home.html", api_key=current_app.config["SHOPIFY_API_KEY"])
+    """App home: inside the admin, the shop's page; elsewhere, what this service is."""
+    result = authenticate_page_load()
+    if result is not None and not isinstance(result, Shop):
+        return result  # a redirect (bounce for a fresh token, or the code-grant install)
+    return render_template("home.html", shop=result, api_key=current_app.config["SHOPIFY_API_KEY"])

@@ -1,0 +1,1 @@
+"""Every HTTP call to Shopify goes through this package (OAuth token endpoint and Admin GraphQL)."""

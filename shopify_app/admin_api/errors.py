@@ -1,0 +1,34 @@
+"""Typed failures of calls to Shopify. Messages never contain tokens or secrets."""
+
+
+class ShopifyError(Exception):
+    """Base of every failure talking to Shopify."""
+
+
+class ShopifyUnavailable(ShopifyError):
+    """Transient: a timeout, a dropped connection, a 5xx or a 429. Worth retrying later."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class OAuthRefused(ShopifyError):
+    """Shopify's token endpoint refused the grant (a 4xx with an OAuth `error` code)."""
+
+    def __init__(self, status: int, error: str, description: str = ""):
+        super().__init__(f"Shopify refused the token request: {error} (HTTP {status})")
+        self.status, self.error, self.description = status, error, description
+
+    @property
+    def grant_dead(self) -> bool:
+        """The refresh token or subject token can never work again (as opposed to a bad request of ours)."""
+        return self.error in {"invalid_grant", "invalid_subject_token", "invalid_token"} or self.status == 401
+
+
+class ReauthRequired(ShopifyError):
+    """The shop's refresh token is dead: only the merchant opening the app (a new exchange) helps."""
+
+    def __init__(self, shop_domain: str):
+        super().__init__(f"{shop_domain} must open the app in Shopify admin to reconnect it")
+        self.shop_domain = shop_domain

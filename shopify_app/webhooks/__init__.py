@@ -1,0 +1,1 @@
+"""Shopify webhooks: verify the raw body, deduplicate, dispatch by topic."""

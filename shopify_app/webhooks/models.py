@@ -1,0 +1,19 @@
+"""Webhook deliveries already handled, so that Shopify's retries are processed once."""
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db_types import UTCDateTime, utcnow
+from ..extensions import db
+
+
+class WebhookDelivery(db.Model):
+    """One processed delivery, keyed by X-Shopify-Webhook-Id (the same on every retry)."""
+
+    __tablename__ = "webhook_deliveries"
+
+    webhook_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(100), nullable=False)
+    shop_domain: Mapped[str] = mapped_column(String(255), nullable=False, index=True)
+    outcome: Mapped[str] = mapped_column(String(32), nullable=False)
+    received_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
