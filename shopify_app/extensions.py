@@ -13,5 +13,8 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+# expire_on_commit=False: a write answers with the state it committed, not with a re-read that
+# could already show a concurrent request's change.
+db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION),
+                session_options={"expire_on_commit": False})
 migrate = Migrate()

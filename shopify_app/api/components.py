@@ -17,8 +17,9 @@ def add_component(order_id: int):
     identity = current_identity()
     order = service.lock_order(identity.shop, order_id)
     data = json_body()
-    service.add_component(order, identity.shop, data, actor=identity.actor, expected_version=expected_version())
-    return order_response(service.get_order(identity.shop, order_id), 201)
+    order = service.add_component(order, identity.shop, data, actor=identity.actor,
+                                  expected_version=expected_version())
+    return order_response(order, 201)
 
 
 @operation("PATCH", COMPONENT, summary="Edit a component row", body=ComponentPatch, response=OrderOut,
@@ -28,9 +29,9 @@ def update_component(order_id: int, component_id: int):
     order = service.lock_order(identity.shop, order_id)
     component = service.get_component(order, component_id)
     data = json_body()
-    service.update_component(order, component, identity.shop, data, actor=identity.actor,
-                             expected_version=expected_version())
-    return order_response(service.get_order(identity.shop, order_id))
+    order = service.update_component(order, component, identity.shop, data, actor=identity.actor,
+                                     expected_version=expected_version())
+    return order_response(order)
 
 
 @operation("DELETE", COMPONENT, summary="Remove a component row", response=OrderOut,
@@ -39,6 +40,6 @@ def remove_component(order_id: int, component_id: int):
     identity = current_identity()
     order = service.lock_order(identity.shop, order_id)
     component = service.get_component(order, component_id)
-    service.remove_component(order, component, identity.shop, actor=identity.actor,
-                             expected_version=expected_version())
-    return order_response(service.get_order(identity.shop, order_id))
+    order = service.remove_component(order, component, identity.shop, actor=identity.actor,
+                                     expected_version=expected_version())
+    return order_response(order)

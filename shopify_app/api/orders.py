@@ -46,7 +46,7 @@ def list_orders():
 def create_order():
     identity = current_identity()
     order = service.create_order(identity.shop, json_body(), actor=identity.actor)
-    return order_response(service.get_order(identity.shop, order.id), 201)
+    return order_response(order, 201)
 
 
 @operation("GET", ORDER, summary="One order with its components", response=OrderOut, errors=(404,),

@@ -10,6 +10,7 @@ cannot both succeed.
 from sqlalchemy import delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..db_types import utcnow
@@ -62,8 +63,11 @@ def get_order(shop: Shop, order_id: int) -> ProductionOrder:
 
 def lock_order(shop: Shop, order_id: int) -> ProductionOrder:
     """Load an order for writing: row-locked until the commit (PostgreSQL), re-read fresh."""
+    # The rows are read under the same lock, so the answer shows exactly what this request wrote.
     order = db.session.scalars(
-        _scoped_order(shop, order_id).with_for_update().execution_options(populate_existing=True)
+        _scoped_order(shop, order_id).with_for_update(of=ProductionOrder)
+        .options(selectinload(ProductionOrder.components))
+        .execution_options(populate_existing=True)
     ).one_or_none()
     if order is None:
         raise NotFound("No production order with this id.", {"id": order_id})
@@ -72,9 +76,7 @@ def lock_order(shop: Shop, order_id: int) -> ProductionOrder:
 
 def get_component(order: ProductionOrder, component_id: int) -> Component:
     """A component row of `order`, or NotFound."""
-    component = db.session.scalars(
-        select(Component).where(Component.id == component_id, Component.order_id == order.id)
-    ).one_or_none()
+    component = next((c for c in order.components if c.id == component_id), None)
     if component is None:
         raise NotFound("No component with this id on this order.", {"componentId": component_id})
     return component
@@ -171,9 +173,6 @@ def _check_produced_allowed(status: str, fields_set, path: str) -> None:
         lifecycle.ensure_can_record_produced(status, path)
 
 
-def _component_count(order: ProductionOrder) -> int:
-    return db.session.scalar(select(func.count()).where(Component.order_id == order.id))
-
 
 # ---------------------------------------------------------------- creating and editing
 
@@ -207,8 +206,10 @@ def create_order(shop: Shop, data, *, actor: str) -> ProductionOrder:
              "quantity_produced": 0, "materials": _materials_json(row.materials)}
             for row in body.components
         ])
-        rows = db.session.scalars(select(Component).where(Component.order_id == order.id).order_by(Component.id))
+        rows = db.session.scalars(
+            select(Component).where(Component.order_id == order.id).order_by(Component.id)).all()
         changes.record("components", None, [component_snapshot(c) for c in rows])
+    set_committed_value(order, "components", list(rows) if body.components else [])
     return _commit(order, shop, "created", actor, changes, touch=False)  # the INSERT set version 1
 
 
@@ -242,17 +243,17 @@ def add_component(order: ProductionOrder, shop: Shop, data, *, actor: str, expec
     lifecycle.ensure_editable(order.status)
     row = parse(ComponentIn, data)
     _check_produced_allowed(order.status, row.model_fields_set, "quantityProduced")
-    if _component_count(order) >= MAX_COMPONENTS_PER_ORDER:
+    if len(order.components) >= MAX_COMPONENTS_PER_ORDER:
         raise ValidationFailed(
             f"An order can have at most {MAX_COMPONENTS_PER_ORDER} component rows.",
             {"$": "too many component rows"},
         )
     component = Component(
-        shop_id=shop.id, order_id=order.id, variant_id=row.variant_id, title=row.title, sku=row.sku,
+        shop_id=shop.id, variant_id=row.variant_id, title=row.title, sku=row.sku,
         unit=row.unit, quantity_planned=row.quantity_planned,
         quantity_produced=row.quantity_produced or 0, materials=_materials_json(row.materials),
     )
-    db.session.add(component)
+    order.components.append(component)
     db.session.flush()
     changes = Changes()
     changes.record(f"components.{component.id}", None, component_snapshot(component))
@@ -283,7 +284,7 @@ def remove_component(order, component, shop: Shop, *, actor: str, expected_versi
     lifecycle.ensure_editable(order.status)
     changes = Changes()
     changes.record(f"components.{component.id}", component_snapshot(component), None)
-    db.session.delete(component)
+    order.components.remove(component)  # delete-orphan: the row is deleted at flush
     return _commit(order, shop, "component_removed", actor, changes)
 
 
@@ -321,16 +322,16 @@ def complete_order(order: ProductionOrder, shop: Shop, *, actor: str, expected_v
     for component in order.components:
         changes.record(f"components.{component.id}.quantityPlanned",
                        component.quantity_planned, component.quantity_produced)
-    # One statement for all rows, however many there are.
+    # One statement for all rows, however many there are; the loaded rows are told the result.
     db.session.execute(
         update(Component).where(Component.order_id == order.id)
         .values(quantity_planned=Component.quantity_produced)
         .execution_options(synchronize_session=False)
     )
+    for component in order.components:
+        set_committed_value(component, "quantity_planned", component.quantity_produced)
     order.status, order.completed_at = new_status.value, now
-    _commit(order, shop, lifecycle.TRANSITION_EVENTS[Action.COMPLETE], actor, changes)
-    db.session.expire(order, ["components"])
-    return order
+    return _commit(order, shop, lifecycle.TRANSITION_EVENTS[Action.COMPLETE], actor, changes)
 
 
 def cancel_order(order: ProductionOrder, shop: Shop, *, actor: str, expected_version=None) -> ProductionOrder:
@@ -347,7 +348,9 @@ def cancel_order(order: ProductionOrder, shop: Shop, *, actor: str, expected_ver
             delete(Component).where(Component.order_id == order.id)
             .execution_options(synchronize_session=False)
         )
-        db.session.expire(order, ["components"])
+        for component in order.components:
+            db.session.expunge(component)
+        set_committed_value(order, "components", [])
     order.status, order.cancelled_at = new_status.value, now
     return _commit(order, shop, lifecycle.TRANSITION_EVENTS[Action.CANCEL], actor, changes)
 
