@@ -4,7 +4,12 @@ PYTHON ?= python3
 PORT ?= 8000
 BIN := $(VENV)/bin
 
-.PHONY: install run test bench clean
+.PHONY: install run test bench clean schema
+
+# Shopify's Admin GraphQL schema (API 2026-10), from its npm package: the tests validate every
+# GraphQL document the app sends against it. Cached, and ignored by git.
+SCHEMA_PACKAGE := @shopify/dev-mcp@1.16.0
+SCHEMA := .cache/shopify/admin_2026-10.json.gz
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,13 +19,26 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
+$(SCHEMA):
+	@mkdir -p $(dir $(SCHEMA))
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm pack --silent $(SCHEMA_PACKAGE) --pack-destination $(dir $(SCHEMA)) >/dev/null && \
+	  tar -xzf $(dir $(SCHEMA))shopify-dev-mcp-1.16.0.tgz -C $(dir $(SCHEMA)) --strip-components=3 \
+	    package/dist/data/admin_2026-10.json.gz && rm -f $(dir $(SCHEMA))shopify-dev-mcp-1.16.0.tgz \
+	  || echo "warning: could not fetch $(SCHEMA_PACKAGE); schema tests will be skipped"; \
+	else \
+	  echo "warning: npm not found; schema tests will be skipped"; \
+	fi
+
+schema: $(SCHEMA)
+
 # Serve the app on 127.0.0.1:$(PORT) with a migrated SQLite file in instance/ (or DATABASE_URL).
 run: install
 	$(BIN)/flask --app app db upgrade
 	$(BIN)/flask --app app run --host 127.0.0.1 --port $(PORT)
 
 # The whole test suite. PostgreSQL tests skip when the server is unreachable (REQUIRE_POSTGRES=1 fails instead).
-test: install
+test: install schema
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: install

@@ -68,4 +68,8 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     app.register_blueprint(health_bp)
     app.register_blueprint(pages_bp)
     register_error_handlers(app)
+
+    from .sync.worker import sync_worker_command
+
+    app.cli.add_command(sync_worker_command)
     return app

@@ -61,6 +61,13 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "TOKEN_ENCRYPTION_KEY": env("TOKEN_ENCRYPTION_KEY", ""),
         "SECRET_KEY": env("SECRET_KEY", ""),
         "LOG_LEVEL": env("LOG_LEVEL", "INFO"),
+        # Sync worker: lease on a claimed push, idle poll, backoff between retries, Admin API timeout.
+        "SYNC_LEASE_SECONDS": float(env("SYNC_LEASE_SECONDS") or 60),
+        "SYNC_POLL_SECONDS": float(env("SYNC_POLL_SECONDS") or 1),
+        "SYNC_BACKOFF_BASE_SECONDS": float(env("SYNC_BACKOFF_BASE_SECONDS") or 0.5),
+        "SYNC_BACKOFF_MAX_SECONDS": float(env("SYNC_BACKOFF_MAX_SECONDS") or 60),
+        "SYNC_HTTP_RETRIES": int(env("SYNC_HTTP_RETRIES") or 4),
+        "SHOPIFY_HTTP_TIMEOUT_SECONDS": float(env("SHOPIFY_HTTP_TIMEOUT_SECONDS") or 20),
         # Request bodies larger than this are refused before parsing (413).
         "MAX_CONTENT_LENGTH": 1024 * 1024,
     }

@@ -3,3 +3,4 @@
 from .production.models import Component, OrderEvent, ProductionOrder  # noqa: F401
 from .shops.models import Shop, ShopSettings  # noqa: F401
 from .webhooks.models import WebhookDelivery  # noqa: F401
+from .sync.models import SyncBatch, SyncLeg, SyncPush  # noqa: F401

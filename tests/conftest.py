@@ -16,6 +16,10 @@ from .builders import API_KEY, API_SECRET, PREVIOUS_SECRET, SHOP, TOKEN_KEY, aut
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
+REQUIRE_SHOPIFY_SCHEMA = os.environ.get("REQUIRE_SHOPIFY_SCHEMA") == "1"
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCHEMA_PATH = os.environ.get("SHOPIFY_SCHEMA_PATH") or os.path.join(
+    PROJECT_ROOT, ".cache", "shopify", "admin_2026-10.json.gz")
 
 
 def base_config(database_url: str) -> dict:
@@ -154,3 +158,28 @@ def pg_app(postgres_migrated):
         with db.engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         db.engine.dispose()
+
+
+# ------------------------------------------------------------------ Shopify's Admin GraphQL schema
+
+
+@pytest.fixture(scope="session")
+def admin_schema_path():
+    """The Admin API 2026-10 schema fetched by `make schema` (npm); skipped without it."""
+    if not os.path.exists(SCHEMA_PATH):
+        message = f"Shopify's Admin schema is not at {SCHEMA_PATH}: run `make schema` (needs npm)"
+        if REQUIRE_SHOPIFY_SCHEMA:
+            pytest.fail(message + " (REQUIRE_SHOPIFY_SCHEMA=1)")
+        pytest.skip(message)
+    return SCHEMA_PATH
+
+
+@pytest.fixture(scope="session")
+def admin_schema(admin_schema_path):
+    import gzip
+    import json
+
+    from graphql import build_client_schema
+
+    with gzip.open(admin_schema_path) as handle:
+        return build_client_schema(json.load(handle)["data"])

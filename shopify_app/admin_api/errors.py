@@ -32,3 +32,12 @@ class ReauthRequired(ShopifyError):
     def __init__(self, shop_domain: str):
         super().__init__(f"{shop_domain} must open the app in Shopify admin to reconnect it")
         self.shop_domain = shop_domain
+
+
+class GraphQLError(ShopifyError):
+    """The Admin API refused the document itself (top-level `errors` other than throttling)."""
+
+    def __init__(self, errors: list):
+        messages = "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors)
+        super().__init__(f"Shopify refused the request: {messages[:500]}")
+        self.errors = errors

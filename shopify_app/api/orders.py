@@ -95,3 +95,11 @@ def cancel_order(order_id: int):
            response=EventListOut, errors=(404,))
 def list_events(order_id: int):
     return jsonify(events_json(service.list_events(current_shop(), order_id)))
+
+
+@operation("POST", ORDER + "/sync", summary="Queue a retry of a failed or pending push to Shopify",
+           response=OrderOut, status=202, errors=(404, 409), headers=ETAG)
+def retry_sync(order_id: int):
+    # Never pushes inside the request: the worker does, under the push's idempotency keys.
+    order = service.retry_sync(service.lock_order(current_shop(), order_id))
+    return order_response(order, 202)

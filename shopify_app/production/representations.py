@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
 from ..fields import OrderType, Quantity, SignedQuantity, SyncMode, Unit
+from ..sync.status import summaries
 from . import lifecycle
 from .models import Component, OrderEvent, ProductionOrder
 
@@ -100,18 +101,7 @@ class SettingsOut(ResponseModel):
     sync_mode: SyncMode
 
 
-def sync_block(order: ProductionOrder) -> dict:
-    """The order's sync state. Until a push exists, an order that syncs is simply up to date."""
-    return {
-        "state": "synced" if order.sync_to_shopify else "off",
-        "last_synced_at": None,
-        "last_error": None,
-        "attempts": 0,
-        "adjustments": [],
-    }
-
-
-def _order_fields(order: ProductionOrder) -> dict:
+def _order_fields(order: ProductionOrder, sync: dict) -> dict:
     return {
         "id": order.id,
         "reference": order.reference,
@@ -129,7 +119,7 @@ def _order_fields(order: ProductionOrder) -> dict:
         "version": order.version,
         "editable": lifecycle.is_editable(order.status),
         "available_actions": lifecycle.available_actions(order.status),
-        "sync": sync_block(order),
+        "sync": sync,
     }
 
 
@@ -152,14 +142,15 @@ def component_fields(component: Component) -> dict:
 
 def order_json(order: ProductionOrder) -> dict:
     """The full representation of one order, components included."""
-    fields = _order_fields(order)
+    fields = _order_fields(order, summaries([order])[order.id].as_fields())
     fields["components"] = [component_fields(c) for c in order.components]
     return OrderOut.model_validate(fields).model_dump(mode="json")
 
 
 def order_list_json(orders: list[ProductionOrder], page: int, per_page: int, total: int) -> dict:
     """A page of orders without their components."""
-    items = [_order_fields(order) for order in orders]
+    sync = summaries(orders)
+    items = [_order_fields(order, sync[order.id].as_fields()) for order in orders]
     return OrderListOut(items=items, page=page, per_page=per_page, total=total).model_dump(mode="json")
 
 

@@ -14,9 +14,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..db_types import utcnow
-from ..errors import Conflict, NotFound, ValidationFailed, VersionMismatch
+from ..errors import Conflict, InvalidTransition, NotFound, ValidationFailed, VersionMismatch
 from ..extensions import db
 from ..shops.models import Shop
+from ..sync import outbox
 from ..validation import parse
 from . import lifecycle
 from .history import Changes
@@ -156,6 +157,8 @@ def _commit(order: ProductionOrder, shop: Shop, event_type: str, actor: str, cha
     if touch:
         order.updated_at = utcnow()  # also marks the row dirty, so the guarded UPDATE bumps `version`
     db.session.add(OrderEvent(shop_id=shop.id, order_id=order.id, type=event_type, actor=actor, changes=changes))
+    # The need to push is written in this same transaction (outbox): a crash cannot lose it.
+    outbox.after_change(order, event_type, changes, shop.settings.sync_mode)
     try:
         db.session.commit()
     except StaleDataError:
@@ -354,3 +357,17 @@ def cancel_order(order: ProductionOrder, shop: Shop, *, actor: str, expected_ver
     order.status, order.cancelled_at = new_status.value, now
     return _commit(order, shop, lifecycle.TRANSITION_EVENTS[Action.CANCEL], actor, changes)
 
+
+
+# ---------------------------------------------------------------- sync retry
+
+
+def retry_sync(order: ProductionOrder) -> ProductionOrder:
+    """Queue a retry of a failed or waiting push (POST …/sync). Not an edit: no version bump."""
+    lifecycle.ensure_sync_retry_allowed(order.status, order.started_at)
+    if order.sync_to_shopify is not True:
+        raise InvalidTransition("This order does not sync to Shopify.", {"sync": "off"})
+    if outbox.retry(order) is None:
+        raise InvalidTransition("Shopify already has everything this order produced.", {"sync": "synced"})
+    db.session.commit()
+    return order

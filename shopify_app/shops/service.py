@@ -4,6 +4,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..fields import LocationGID, SyncMode
+from ..sync import outbox
 from ..validation import RequestModel, parse
 from .models import Shop, ShopSettings
 
@@ -36,8 +37,11 @@ def update_settings(shop: Shop, data) -> ShopSettings:
     """Replace the shop's settings with a validated request body."""
     body = parse(SettingsIn, data)
     settings = shop.settings
+    switching_to_live = settings.sync_mode != "live" and body.sync_mode == "live"
     settings.sync_by_default = body.sync_production_orders_to_shopify_by_default
     settings.default_location_id = body.default_location_id
     settings.sync_mode = body.sync_mode
+    if switching_to_live:
+        outbox.queue_live_pushes(shop.id)
     db.session.commit()
     return settings

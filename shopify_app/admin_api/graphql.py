@@ -1,0 +1,130 @@
+"""Admin GraphQL calls: token, throttling, retries with backoff and jitter, typed errors.
+
+Transient failures (timeouts, dropped connections, 5xx, 429, THROTTLED) are retried here a few
+times with the same request body, so an idempotency key in the variables is resent unchanged.
+When they persist, ShopifyUnavailable tells the caller to try again later.
+"""
+
+import logging
+import random
+import time
+
+import requests
+from flask import current_app
+
+from ..auth.token_refresh import access_token_for
+from ..shops import tokens
+from ..shops.models import Shop
+from .client import CONNECT_TIMEOUT, admin_origin
+from .errors import GraphQLError, ReauthRequired, ShopifyUnavailable
+from .throttle import throttle
+
+log = logging.getLogger(__name__)
+
+_session = requests.Session()
+_last_cost: dict[str, float] = {}  # operation name -> the cost Shopify last asked for it
+DEFAULT_COST = 50.0
+MAX_THROTTLE_WAITS = 20
+
+
+def backoff_delay(attempt: int, base: float, cap: float) -> float:
+    """Exponential backoff with jitter: about base·2^attempt, capped, never synchronised across workers."""
+    ceiling = min(cap, base * (2 ** attempt))
+    return random.uniform(ceiling / 2, ceiling)
+
+
+class AdminGraphQL:
+    """Calls the Admin GraphQL API of one shop."""
+
+    def __init__(self, shop: Shop, *, sleep=time.sleep):
+        config = current_app.config
+        self.shop = shop
+        self.url = f"{admin_origin(shop.domain)}/admin/api/{config['SHOPIFY_API_VERSION']}/graphql.json"
+        self.retries = int(config.get("SYNC_HTTP_RETRIES", 4))
+        self.backoff_base = float(config.get("SYNC_BACKOFF_BASE_SECONDS", 0.5))
+        self.backoff_max = float(config.get("SYNC_BACKOFF_MAX_SECONDS", 60))
+        self.read_timeout = float(config.get("SHOPIFY_HTTP_TIMEOUT_SECONDS", 20))
+        self.sleep = sleep
+        self.calls = 0  # HTTP requests made, for benchmarks and logs
+
+    def execute(self, operation: str, document: str, variables: dict) -> dict:
+        """The `data` of a successful call, or ShopifyUnavailable / GraphQLError / ReauthRequired."""
+        body = {"query": document, "variables": variables, "operationName": operation}
+        token = access_token_for(self.shop)
+        refreshed = False
+        transient = throttled = 0
+        while True:
+            self._wait_for_bucket(operation)
+            try:
+                response = self._post(body, token)
+            except requests.RequestException as exc:
+                transient = self._transient(transient, f"no answer from Shopify ({type(exc).__name__})")
+                continue
+            if response.status_code == 401 and not refreshed:
+                # The token may have been revoked or expired early: refresh once, then resend.
+                token, refreshed = access_token_for(self.shop, rejected_token=token), True
+                continue
+            if response.status_code == 401:
+                tokens.clear_tokens(self.shop)
+                raise ReauthRequired(self.shop.domain)
+            if response.status_code == 429 or response.status_code >= 500:
+                transient = self._transient(transient, f"Shopify answered HTTP {response.status_code}",
+                                            _retry_after(response))
+                continue
+            payload = self._json(response)
+            if payload is None:
+                transient = self._transient(transient, "Shopify answered with something that is not JSON")
+                continue
+            cost = (payload.get("extensions") or {}).get("cost") or {}
+            throttle.observe(self.shop.domain, cost.get("throttleStatus"))
+            if cost.get("requestedQueryCost"):
+                _last_cost[operation] = float(cost["requestedQueryCost"])
+            errors = payload.get("errors")
+            if errors and _is_throttled(errors):
+                throttled += 1
+                if throttled > MAX_THROTTLE_WAITS:
+                    raise ShopifyUnavailable("Shopify kept throttling the request")
+                continue  # the bucket estimate now says how long to wait
+            if errors:
+                raise GraphQLError(errors if isinstance(errors, list) else [errors])
+            return payload.get("data") or {}
+
+    def _post(self, body: dict, token: str):
+        self.calls += 1
+        return _session.post(self.url, json=body, timeout=(CONNECT_TIMEOUT, self.read_timeout),
+                             headers={"X-Shopify-Access-Token": token, "Accept": "application/json"})
+
+    def _wait_for_bucket(self, operation: str) -> None:
+        cost = _last_cost.get(operation, DEFAULT_COST)
+        delay = throttle.delay_for(self.shop.domain, cost)
+        if delay > 0:
+            self.sleep(delay)
+        throttle.spend(self.shop.domain, cost)
+
+    def _transient(self, attempt: int, reason: str, retry_after: float | None = None) -> int:
+        if attempt >= self.retries:
+            raise ShopifyUnavailable(reason, retry_after=retry_after)
+        delay = retry_after if retry_after is not None else backoff_delay(attempt, self.backoff_base, self.backoff_max)
+        log.info("%s for %s; retrying in %.2fs", reason, self.shop.domain, delay)
+        self.sleep(min(delay, self.backoff_max))
+        return attempt + 1
+
+    @staticmethod
+    def _json(response):
+        try:
+            payload = response.json()
+        except ValueError:
+            return None
+        return payload if isinstance(payload, dict) else None
+
+
+def _is_throttled(errors) -> bool:
+    return isinstance(errors, list) and any(
+        isinstance(e, dict) and (e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors)
+
+
+def _retry_after(response) -> float | None:
+    try:
+        return float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        return None

@@ -1,0 +1,1 @@
+"""Pushing produced quantities into Shopify inventory, exactly once (SPEC §5)."""

@@ -1,0 +1,47 @@
+"""Variant -> inventory item, resolved with one batched `nodes(ids:)` call and briefly cached."""
+
+import time
+from dataclasses import dataclass
+
+from ..admin_api.documents import VARIANT_INVENTORY_ITEMS
+from ..admin_api.graphql import AdminGraphQL
+
+CACHE_SECONDS = 300  # a variant's inventory item never changes; deletions surface as userErrors
+_cache: dict[tuple[str, str], tuple[float, "InventoryItem | None"]] = {}
+
+
+@dataclass(frozen=True)
+class InventoryItem:
+    item_id: str
+    tracked: bool
+    display_name: str
+
+
+def resolve(client: AdminGraphQL, variant_ids: list[str]) -> dict[str, InventoryItem | None]:
+    """Inventory item per variant id (None for a variant that no longer exists)."""
+    now = time.monotonic()
+    shop = client.shop.domain
+    result, missing = {}, []
+    for variant in dict.fromkeys(variant_ids):
+        cached = _cache.get((shop, variant))
+        if cached and cached[0] > now:
+            result[variant] = cached[1]
+        else:
+            missing.append(variant)
+    if missing:
+        data = client.execute("VariantInventoryItems", VARIANT_INVENTORY_ITEMS, {"ids": missing})
+        nodes = data.get("nodes") or []
+        for variant, node in zip(missing, nodes + [None] * (len(missing) - len(nodes))):
+            item = None
+            if isinstance(node, dict) and node.get("__typename") == "ProductVariant" and node.get("inventoryItem"):
+                item = InventoryItem(node["inventoryItem"]["id"], bool(node["inventoryItem"].get("tracked")),
+                                     node.get("displayName") or variant)
+            result[variant] = item
+            _cache[(shop, variant)] = (now + CACHE_SECONDS, item)
+    return result
+
+
+def forget(shop: str, variant_ids) -> None:
+    """Drop cached answers after Shopify refused them (the variant may have changed)."""
+    for variant in variant_ids:
+        _cache.pop((shop, variant), None)

@@ -1,0 +1,37 @@
+"""When a change to an order needs a push (pure rules of SPEC §5 "When")."""
+
+# Fields whose change can move a leg's target; others (planned quantity, notes, title) cannot.
+TARGET_FIELDS = frozenset({"variantId", "quantityProduced", "materials", "locationId", "type"})
+ROW_EVENTS = frozenset({"component_added", "component_removed"})
+
+
+def _field_names(changes: dict) -> set[str]:
+    # History keys look like "locationId", "components.12.quantityProduced" or "components.12".
+    return {key.rsplit(".", 1)[-1] for key in changes}
+
+
+def push_reason(event_type: str, status: str, sync_flag: bool | None, sync_mode: str,
+                changes: dict) -> str | None:
+    """Why this committed change must be pushed, or None when it need not be."""
+    if sync_flag is not True:
+        return None
+    if event_type == "completed":
+        return "completed"
+    if status != "in_progress" or sync_mode != "live":
+        return None  # on_complete mode waits for completion; drafts never push
+    if event_type in ROW_EVENTS:
+        return "live_edit"
+    if event_type == "started":
+        return "live_started"
+    fields = _field_names(changes)
+    if "syncProductionOrderToShopify" in fields:
+        return "sync_turned_on"
+    if fields & TARGET_FIELDS:
+        return "live_edit"
+    return None
+
+
+def turns_sync_off(changes: dict) -> bool:
+    """The change switched the order's flag off: unsent pushes are cancelled."""
+    flag = changes.get("syncProductionOrderToShopify")
+    return bool(flag) and flag[1] is False

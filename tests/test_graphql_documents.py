@@ -1,0 +1,42 @@
+"""Every GraphQL document the app sends is valid against Shopify's Admin API 2026-10 schema,
+and follows the runtime rules the schema cannot express."""
+
+import pytest
+from graphql import DirectiveNode, FieldNode, OperationType, parse, validate, visit
+from graphql.language import Visitor
+
+from shopify_app.admin_api import documents
+
+
+@pytest.mark.parametrize("name", sorted(documents.ALL_DOCUMENTS))
+def test_the_document_validates_against_the_admin_schema(admin_schema, name):
+    assert validate(admin_schema, parse(documents.ALL_DOCUMENTS[name])) == []
+
+
+def test_every_document_constant_is_listed_for_validation():
+    constants = {value for key, value in vars(documents).items() if key.isupper() and isinstance(value, str)}
+    assert constants == set(documents.ALL_DOCUMENTS.values())
+
+
+def _directives_on(document: str, field_name: str) -> list[DirectiveNode]:
+    found = []
+
+    class Collect(Visitor):
+        def enter_field(self, node: FieldNode, *_):
+            if node.name.value == field_name:
+                found.extend(node.directives)
+
+    visit(parse(document), Collect())
+    return found
+
+
+def test_inventory_adjustments_carry_the_idempotent_directive_with_a_key():
+    directives = _directives_on(documents.ADJUST_INVENTORY, "inventoryAdjustQuantities")
+    assert [d.name.value for d in directives] == ["idempotent"]
+    assert [a.name.value for a in directives[0].arguments] == ["key"]
+
+
+def test_only_the_inventory_adjustment_is_a_mutation():
+    mutations = [name for name, doc in documents.ALL_DOCUMENTS.items()
+                 if parse(doc).definitions[0].operation is OperationType.MUTATION]
+    assert mutations == ["AdjustInventory"]
