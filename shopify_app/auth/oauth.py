@@ -3,6 +3,7 @@
 import base64
 import binascii
 import logging
+import re
 import secrets
 from urllib.parse import urlencode
 
@@ -26,6 +27,7 @@ from .token_exchange import mark_installed
 log = logging.getLogger(__name__)
 
 STATE_COOKIE = "shopify_app_state"
+ADMIN_HOST = re.compile(r"admin\.shopify\.com/store/[a-zA-Z0-9][a-zA-Z0-9-]*")
 STATE_MAX_AGE = 600  # seconds a merchant may spend on Shopify's authorize page
 
 
@@ -107,8 +109,8 @@ def admin_app_url(host: str | None, shop: str) -> str:
         decoded = base64.b64decode(host + "=" * (-len(host) % 4), validate=True).decode() if host else ""
     except (binascii.Error, UnicodeDecodeError):
         decoded = ""
-    # Only ever redirect into Shopify's admin: the host is request input.
-    hostname = decoded.split("/", 1)[0]
-    if hostname == "admin.shopify.com" or hostname.endswith(".myshopify.com"):
+    # Only ever redirect into Shopify's admin: the host is request input, so it must be exactly
+    # the new admin's store path or this shop's own admin, nothing that merely ends like one.
+    if ADMIN_HOST.fullmatch(decoded) or decoded == f"{shop}/admin":
         return f"https://{decoded}/apps/{api_key}"
     return f"https://{shop}/admin/apps/{api_key}"

@@ -16,7 +16,8 @@ _SAFE = "*-._"  # with ASCII letters and digits, what WHATWG form-encoding leave
 
 
 def _form_encode(text: str, space: str) -> str:
-    return quote(text, safe=_SAFE).replace("%20", space)
+    # Python's quote() never encodes "~"; WHATWG form-encoding (and Ruby's) does.
+    return quote(text, safe=_SAFE).replace("~", "%7E").replace("%20", space)
 
 
 def canonical_query(params: list[tuple[str, str]], space: str = "%20") -> str:
