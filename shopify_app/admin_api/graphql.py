@@ -12,11 +12,10 @@ import time
 import requests
 from flask import current_app
 
-from ..auth.token_refresh import access_token_for
-from ..shops import tokens
+from ..auth.token_refresh import access_token_for, forget_dead_tokens
 from ..shops.models import Shop
 from .client import CONNECT_TIMEOUT, admin_origin
-from .errors import GraphQLError, ReauthRequired, ShopifyUnavailable
+from .errors import GraphQLError, ShopifyUnavailable
 from .throttle import throttle
 
 log = logging.getLogger(__name__)
@@ -65,8 +64,7 @@ class AdminGraphQL:
                 token, refreshed = access_token_for(self.shop, rejected_token=token), True
                 continue
             if response.status_code == 401:
-                tokens.clear_tokens(self.shop)
-                raise ReauthRequired(self.shop.domain)
+                forget_dead_tokens(self.shop)  # raises ReauthRequired
             if response.status_code == 429 or response.status_code >= 500:
                 transient = self._transient(transient, f"Shopify answered HTTP {response.status_code}",
                                             _retry_after(response))

@@ -5,7 +5,7 @@ the shop (installing the app by token exchange if needed); a missing or stale on
 through the session-token bounce page, where App Bridge fetches a fresh token and reloads.
 """
 
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from flask import g, redirect, request, url_for
 
@@ -54,6 +54,13 @@ def authenticate_page_load() -> Shop | object | None:
 
 
 def reload_target_is_safe(target: str) -> bool:
-    """The bounce page only reloads paths of this app, never another site."""
-    return target.startswith("/") and not target.startswith("//") and "\\" not in target
+    """The bounce page only reloads paths of this app, never another site.
+
+    Browsers drop tabs and newlines from URLs and read a backslash as a slash, so any of those
+    could turn "/\t/evil.example" into "//evil.example": refuse them outright.
+    """
+    if any(ord(ch) < 0x20 or ch in "\\\x7f" for ch in target):
+        return False
+    parts = urlsplit(target)
+    return target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc
 

@@ -48,10 +48,8 @@ def decode_session_token(authorization_header: str) -> dict:
 
 
 def bearer_header() -> str:
-    """The Authorization header, or the `id_token` of an embedded page load, as a Bearer header."""
+    """The request's Authorization header (API calls never take a token in the URL)."""
     header = request.headers.get("Authorization", "")
-    if not header and request.args.get("id_token"):
-        header = "Bearer " + request.args["id_token"]
     if not header:
         raise Unauthorized("Missing Authorization: Bearer <session token>.")
     return header

@@ -52,6 +52,11 @@ def access_token_for(shop: Shop, *, rejected_token: str | None = None) -> str:
     return grant.access_token
 
 
+def forget_dead_tokens(shop: Shop):
+    """The Admin API refuses even a fresh token (app uninstalled, access revoked): forget it."""
+    _needs_reauth(lock_shop(shop.id))
+
+
 def _needs_reauth(shop: Shop):
     """Forget a pair that can never work again; the next page load exchanges a new one."""
     tokens.clear_tokens(shop)

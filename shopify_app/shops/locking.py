@@ -18,5 +18,7 @@ def lock_shop(shop_id: int) -> Shop:
         db.session.execute(update(Shop).where(Shop.id == shop_id).values(id=Shop.id))
         stmt = select(Shop).where(Shop.id == shop_id)
     else:
-        stmt = select(Shop).where(Shop.id == shop_id).with_for_update()
+        # of=Shop: the settings are joined in eagerly, and PostgreSQL cannot lock the nullable
+        # side of an outer join.
+        stmt = select(Shop).where(Shop.id == shop_id).with_for_update(of=Shop)
     return db.session.scalars(stmt.execution_options(populate_existing=True)).one()
