@@ -15,8 +15,9 @@ from pydantic import AfterValidator, BeforeValidator, PlainSerializer, StringCon
 MAX_QUANTITY = Decimal("999999999.999")
 QUANTITY_PLACES = 3
 
-VARIANT_GID_PATTERN = r"^gid://shopify/ProductVariant/\d+$"
-LOCATION_GID_PATTERN = r"^gid://shopify/Location/\d+$"
+# [0-9], not \d: the regex engine's \d also matches other scripts' digits (Arabic-Indic, fullwidth).
+VARIANT_GID_PATTERN = r"^gid://shopify/ProductVariant/[0-9]+$"
+LOCATION_GID_PATTERN = r"^gid://shopify/Location/[0-9]+$"
 
 
 def _number_only(value):
@@ -91,7 +92,15 @@ def _iso_date(value):
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date), WithJsonSchema({"type": "string", "format": "date"})]
 
-ShortText = Annotated[str, StringConstraints(strict=True, max_length=255)]
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL; refuse it for every database alike.
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character")
+    return value
+
+
+NoNul = AfterValidator(_no_nul)
+ShortText = Annotated[str, StringConstraints(strict=True, max_length=255), NoNul]
 
 OrderType = Literal["assembly", "disassembly"]
 Unit = Literal["pcs", "cm", "kg", "L", "m2"]

@@ -20,7 +20,9 @@ def json_body() -> dict:
     """The request body as a JSON object, numbers with a fraction parsed as exact Decimals."""
     raw = request.get_data(cache=True)
     try:
-        data = json.loads(raw, parse_float=Decimal, parse_constant=_refuse_constant)
+        # Integers as Decimal too: a huge one is then a range error on its field (422), not a
+        # parse failure of the whole body.
+        data = json.loads(raw, parse_float=Decimal, parse_int=Decimal, parse_constant=_refuse_constant)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise MalformedJSON("The request body is not valid JSON.") from None
     if not isinstance(data, dict):

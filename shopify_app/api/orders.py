@@ -7,6 +7,7 @@ from typing import Annotated
 from flask import jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from ..fields import NoNul
 from ..production import service
 from ..production.representations import EventListOut, OrderListOut, OrderOut, events_json, order_list_json
 from ..production.schemas import OrderCreate, OrderPatch
@@ -27,7 +28,7 @@ class ListQuery(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     status: Literal["draft", "in_progress", "completed", "cancelled"] | None = None
-    q: Annotated[str, StringConstraints(max_length=200)] | None = None
+    q: Annotated[str, StringConstraints(max_length=200), NoNul] | None = None
     page: Annotated[int, Field(ge=1, le=1_000_000)] = 1
     per_page: Annotated[int, Field(alias="perPage", ge=1, le=250)] = 50
 

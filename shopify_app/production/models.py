@@ -21,7 +21,8 @@ class ProductionOrder(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), nullable=False)
     reference: Mapped[str] = mapped_column(String(64), nullable=False)
-    reference_key: Mapped[str] = mapped_column(String(64), nullable=False)
+    # lower() can lengthen a string ("İ" becomes two characters), so the key has room to spare.
+    reference_key: Mapped[str] = mapped_column(String(192), nullable=False)
     type: Mapped[str] = mapped_column(String(16), nullable=False, default="assembly")
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="draft")
     location_id: Mapped[str | None] = mapped_column(String(64))

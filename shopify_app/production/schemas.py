@@ -4,14 +4,14 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field, StringConstraints
 
-from ..fields import IsoDate, LocationGID, OrderType, PositiveQuantity, Quantity, ShortText, Unit, VariantGID
+from ..fields import IsoDate, LocationGID, NoNul, OrderType, PositiveQuantity, Quantity, ShortText, Unit, VariantGID
 from ..validation import RequestModel
 
 MAX_COMPONENTS_PER_ORDER = 1000
 MAX_MATERIALS_PER_COMPONENT = 250
 
-Reference = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=64)]
-Notes = Annotated[str, StringConstraints(strict=True, max_length=5000)]
+Reference = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=64), NoNul]
+Notes = Annotated[str, StringConstraints(strict=True, max_length=5000), NoNul]
 StrictBool = Annotated[bool, Field(strict=True)]
 
 _SET_BY_SERVER = "is set by the server and cannot be sent."

@@ -48,8 +48,18 @@ COMPONENT_FIELDS = {
 # ---------------------------------------------------------------- reading
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers; anything larger cannot exist (and must not reach the DB)
+
+
+def _existing_id(value: int, what: str = "production order") -> int:
+    if not 1 <= value <= MAX_ID:
+        raise NotFound(f"No {what} with this id.", {"id": value})
+    return value
+
+
 def _scoped_order(shop: Shop, order_id: int):
-    return select(ProductionOrder).where(ProductionOrder.id == order_id, ProductionOrder.shop_id == shop.id)
+    return select(ProductionOrder).where(ProductionOrder.id == _existing_id(order_id),
+                                         ProductionOrder.shop_id == shop.id)
 
 
 def get_order(shop: Shop, order_id: int) -> ProductionOrder:
@@ -108,7 +118,7 @@ def list_orders(shop: Shop, *, status=None, q=None, page=1, per_page=50):
 def list_events(shop: Shop, order_id: int) -> list[OrderEvent]:
     """An order's history, oldest first."""
     if db.session.scalar(select(ProductionOrder.id).where(
-            ProductionOrder.id == order_id, ProductionOrder.shop_id == shop.id)) is None:
+            ProductionOrder.id == _existing_id(order_id), ProductionOrder.shop_id == shop.id)) is None:
         raise NotFound("No production order with this id.", {"id": order_id})
     return db.session.scalars(
         select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id)
