@@ -33,9 +33,10 @@ $(SCHEMA):
 schema: $(SCHEMA)
 
 # Serve the app on 127.0.0.1:$(PORT) with a migrated SQLite file in instance/ (or DATABASE_URL).
-run: install
+# With no SHOPIFY_API_KEY: demo mode (a fake Shopify store and a sync worker run beside it).
+run: install schema
 	$(BIN)/flask --app app db upgrade
-	$(BIN)/flask --app app run --host 127.0.0.1 --port $(PORT)
+	$(BIN)/flask --app app serve --host 127.0.0.1 --port $(PORT)
 
 # The whole test suite. PostgreSQL tests skip when the server is unreachable (REQUIRE_POSTGRES=1 fails instead).
 test: install schema

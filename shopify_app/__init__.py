@@ -69,7 +69,14 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     app.register_blueprint(pages_bp)
     register_error_handlers(app)
 
+    if app.config.get("DEMO_MODE"):
+        from .pages.demo import bp as demo_bp
+
+        app.register_blueprint(demo_bp)
+
+    from .cli import serve_command
     from .sync.worker import sync_worker_command
 
     app.cli.add_command(sync_worker_command)
+    app.cli.add_command(serve_command)
     return app

@@ -14,7 +14,7 @@ def _sqlite_default(instance_path: str) -> str:
     return "sqlite:///" + str(Path(instance_path) / "production_orders.sqlite3")
 
 
-def _instance_secret(instance_path: str, filename: str, make) -> str:
+def instance_secret(instance_path: str, filename: str, make) -> str:
     """A secret kept in instance/ for local runs, created on first use (never used in production)."""
     path = Path(instance_path) / filename
     if path.exists():
@@ -33,7 +33,7 @@ class ConfigError(RuntimeError):
 def _secrets(config: dict, instance_path: str) -> None:
     # With real Shopify credentials, keys must come from the environment: a key generated on
     # one machine could not decrypt tokens written by another. Locally, generate and keep them.
-    production = bool(config["SHOPIFY_API_KEY"])
+    production = bool(config["SHOPIFY_API_KEY"]) and not config.get("DEMO_MODE")
     for name, filename, make in (
         ("SECRET_KEY", "secret_key", lambda: secrets.token_urlsafe(48)),
         ("TOKEN_ENCRYPTION_KEY", "token_encryption_key", lambda: Fernet.generate_key().decode()),
@@ -42,7 +42,7 @@ def _secrets(config: dict, instance_path: str) -> None:
             continue
         if production:
             raise ConfigError(f"{name} must be set when SHOPIFY_API_KEY is configured (see .env.example)")
-        config[name] = _instance_secret(instance_path, filename, make)
+        config[name] = instance_secret(instance_path, filename, make)
 
 
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:

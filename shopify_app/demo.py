@@ -1,0 +1,111 @@
+"""Demo mode: what `make run` starts when no Shopify credentials are configured.
+
+The app runs on 127.0.0.1 beside a loopback fake Shopify (a seeded candle workshop) and a sync
+worker thread, so the whole flow — create, start, record, complete, see inventory change — works
+without a Shopify account. Nothing here is imported unless demo mode is chosen.
+"""
+
+import logging
+import os
+import secrets
+import threading
+from collections import defaultdict
+
+from sqlalchemy import select
+
+from .config import instance_secret
+from .devshop import DEMO_SHOP, FakeShopify, FakeShopifyConfig, FakeStore, seed_demo_shop
+from .extensions import db
+
+log = logging.getLogger(__name__)
+
+DEMO_API_KEY = "demo-api-key"
+
+
+def demo_overrides(instance_path: str) -> dict:
+    """The configuration of a demo run: demo credentials (a secret kept in instance/)."""
+    return {
+        "DEMO_MODE": True,
+        "SHOPIFY_API_KEY": DEMO_API_KEY,
+        "SHOPIFY_API_SECRET": instance_secret(instance_path, "demo_api_secret", lambda: secrets.token_hex(32)),
+        "SHOPIFY_API_SECRET_PREVIOUS": "",
+        "SYNC_BACKOFF_MAX_SECONDS": 5,
+    }
+
+
+def _schema_path() -> str | None:
+    from . import PROJECT_ROOT
+
+    path = os.environ.get("SHOPIFY_SCHEMA_PATH") or os.path.join(PROJECT_ROOT, ".cache", "shopify",
+                                                                   "admin_2026-10.json.gz")
+    return path if os.path.exists(path) else None
+
+
+def _restore_pushed_stock(store: FakeStore) -> None:
+    """The fake forgets everything when it stops; replay what the app already pushed into its ledger."""
+    from .shops.models import Shop
+    from .sync.models import SyncLeg
+
+    shop = db.session.scalars(select(Shop).where(Shop.domain == DEMO_SHOP)).one_or_none()
+    if shop is None:
+        return
+    totals = defaultdict(int)
+    for leg in db.session.scalars(select(SyncLeg).where(SyncLeg.shop_id == shop.id)):
+        totals[(leg.variant_id, leg.location_id)] += leg.pushed
+    for (variant, location), quantity in totals.items():
+        try:
+            store.set_available(DEMO_SHOP, variant, location, store.available(DEMO_SHOP, variant, location) + quantity)
+        except KeyError:
+            log.warning("demo: %s is not in the demo catalogue; skipped", variant)
+    # Tokens the previous fake issued mean nothing to this one: the next page load exchanges anew.
+    from .shops import tokens
+
+    tokens.clear_tokens(shop)
+    db.session.commit()
+
+
+def _run_worker(app, stop: threading.Event) -> None:
+    from .sync.worker import run_once
+
+    with app.app_context():
+        while not stop.is_set():
+            try:
+                processed = run_once("demo-worker")
+            except Exception:  # keep the demo alive; the push stays due and is retried
+                log.exception("demo sync worker iteration failed")
+                processed = 0
+            db.session.remove()
+            if not processed:
+                stop.wait(0.5)
+
+
+class DemoServices:
+    """The fake Shopify and the worker thread that run beside the demo app."""
+
+    def __init__(self, app):
+        self.app = app
+        self.store = FakeStore()
+        self.ids = seed_demo_shop(self.store)
+        config = app.config
+        self.fake = FakeShopify(FakeShopifyConfig(api_key=config["SHOPIFY_API_KEY"],
+                                                  api_secret=config["SHOPIFY_API_SECRET"],
+                                                  schema_path=_schema_path()), self.store)
+        self._stop = threading.Event()
+        self._worker = threading.Thread(target=_run_worker, args=(app, self._stop), name="demo-sync-worker",
+                                        daemon=True)
+
+    def start(self) -> "DemoServices":
+        self.fake.start()
+        self.app.config["SHOPIFY_ADMIN_ORIGIN"] = self.fake.origin_template
+        self.app.extensions["demo"] = self
+        with self.app.app_context():
+            _restore_pushed_stock(self.store)
+        self._worker.start()
+        log.info("demo: fake Shopify on %s, demo shop %s", self.fake.origin, DEMO_SHOP)
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._worker.join(timeout=5)
+        self.fake.stop()
+
