@@ -29,6 +29,16 @@ def _number_only(value):
     return Decimal(value)
 
 
+def _whole_number(value):
+    # JSON integers arrive as Decimal (the body parser keeps every number exact).
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)) or value != int(value):
+        raise ValueError("must be a whole JSON number")
+    return int(value)
+
+
+Id = Annotated[int, BeforeValidator(_whole_number), WithJsonSchema({"type": "integer", "minimum": 1})]
+
+
 def _three_places(value: Decimal) -> Decimal:
     # Range first: quantize() cannot handle huge exponents such as 1e400.
     if abs(value) > MAX_QUANTITY:

@@ -4,3 +4,4 @@ from .production.models import Component, OrderEvent, ProductionOrder  # noqa: F
 from .shops.models import Shop, ShopSettings  # noqa: F401
 from .webhooks.models import WebhookDelivery  # noqa: F401
 from .sync.models import SyncBatch, SyncLeg, SyncPush  # noqa: F401
+from .boms.models import Bom, BomLine  # noqa: F401

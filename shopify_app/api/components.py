@@ -2,7 +2,7 @@
 
 from ..production import service
 from ..production.representations import OrderOut
-from ..production.schemas import ComponentIn, ComponentPatch
+from ..production.schemas import ComponentCreate, ComponentPatch
 from ..shops.scoping import current_identity
 from .http import expected_version, json_body, order_response
 from .orders import ETAG, ORDER, WRITE_ERRORS
@@ -11,7 +11,8 @@ from .registry import operation
 COMPONENT = ORDER + "/components/<int:component_id>"
 
 
-@operation("POST", ORDER + "/components", summary="Add a component row", body=ComponentIn,
+@operation("POST", ORDER + "/components", summary="Add a component row (a variant, or a BOM's output)",
+           body=ComponentCreate,
            response=OrderOut, status=201, errors=WRITE_ERRORS, headers=ETAG)
 def add_component(order_id: int):
     identity = current_identity()

@@ -1,11 +1,27 @@
-"""The embedded app's pages. Every HTML response says who may frame it."""
+"""The embedded app's pages. Every HTML response says who may frame it.
 
-from flask import Blueprint, current_app, g, render_template
+The pages are data-free shells: the browser fills them from the JSON API with session tokens
+(App Bridge's inside the admin, /demo/session-token in demo mode). Every page route goes through
+`page`, which authenticates the load first, so the CSP names the verified shop.
+"""
 
+import functools
+import os
+import re
+from urllib.parse import urlencode
+
+from flask import Blueprint, current_app, g, render_template, request, url_for
+
+from .. import PROJECT_ROOT
 from ..auth.page_load import authenticate_page_load
 from ..shops.models import Shop
 
-bp = Blueprint("pages", __name__)
+# Top-level static/ (the app's own /static points inside the package): served at /assets/.
+bp = Blueprint("pages", __name__, static_folder=os.path.join(PROJECT_ROOT, "static"), static_url_path="/assets")
+
+# Admin's `host` parameter: base64 of the admin URL. Anything else is not passed on to links.
+_HOST = re.compile(r"^[A-Za-z0-9+/=_-]{1,512}$")
+BOMS_PATH = "/boms"
 
 
 @bp.after_app_request
@@ -18,10 +34,112 @@ def frame_ancestors(response):
     return response
 
 
+def page(view):
+    """Authenticate the page load first; outside Shopify (and outside demo mode), say what this is."""
+
+    @functools.wraps(view)
+    def wrapper(**kwargs):
+        result = authenticate_page_load()
+        if result is not None and not isinstance(result, Shop):
+            return result  # a redirect (bounce for a fresh token, or the code-grant install)
+        if result is None and not current_app.config.get("DEMO_MODE"):
+            return render_template("home.html")
+        g.page_shop = result
+        return view(**kwargs)
+
+    return wrapper
+
+
+def _embed_query(shop: Shop | None, demo: bool) -> str:
+    """What in-app links carry inside the admin, so their load can get a fresh session token."""
+    if shop is None or demo:
+        return ""
+    params = {"embedded": "1", "shop": shop.domain}  # the verified shop, never the query's
+    host = request.args.get("host", "")
+    if _HOST.match(host):
+        params["host"] = host
+    return urlencode(params)
+
+
+def _boms_url() -> str | None:
+    """The BOM page, once the app has one."""
+    for rule in current_app.url_map.iter_rules():
+        if rule.endpoint == "pages.boms" or (rule.rule == BOMS_PATH and "GET" in rule.methods):
+            return rule.rule
+    return None
+
+
+def render_page(template: str, active: str, **context):
+    """A page of the app: App Bridge and its nav menu inside the admin, a demo banner in demo mode."""
+    shop = g.page_shop
+    demo = bool(current_app.config.get("DEMO_MODE"))
+    embed_query = _embed_query(shop, demo)
+
+    def page_url(endpoint: str, **values) -> str:
+        url = url_for(endpoint, **values)
+        return f"{url}?{embed_query}" if embed_query else url
+
+    nav = [("orders", "Production orders", "/")]
+    boms = _boms_url()
+    if boms:
+        nav.append(("boms", "BOMs", boms))
+    nav.append(("settings", "Settings", url_for("pages.settings")))
+    if demo:
+        from ..devshop import DEMO_SHOP
+
+        shop_domain = DEMO_SHOP
+        nav.append(("inventory", "Demo inventory", url_for("pages.demo_inventory")))
+    else:
+        shop_domain = shop.domain
+    return render_template(
+        template, active=active, nav=nav, demo=demo, embedded=not demo, shop_domain=shop_domain,
+        api_key=current_app.config["SHOPIFY_API_KEY"], embed_query=embed_query, page_url=page_url, **context,
+    )
+
+
 @bp.get("/")
+@page
 def home():
-    """App home: inside the admin, the shop's page; elsewhere, what this service is."""
-    result = authenticate_page_load()
-    if result is not None and not isinstance(result, Shop):
-        return result  # a redirect (bounce for a fresh token, or the code-grant install)
-    return render_template("home.html", shop=result, api_key=current_app.config["SHOPIFY_API_KEY"])
+    """App home: the order list (in demo mode, the demo shop's, with no parameters needed)."""
+    return render_page("orders/list.html", "orders")
+
+
+@bp.get("/orders/new")
+@page
+def new_order():
+    """The form for a new draft order."""
+    return render_page("orders/form.html", "orders", order_id=None)
+
+
+@bp.get("/orders/<int:order_id>")
+@page
+def order_detail(order_id: int):
+    """One order: its actions, components, sync state and history (filled by the API)."""
+    return render_page("orders/detail.html", "orders", order_id=order_id)
+
+
+@bp.get("/orders/<int:order_id>/edit")
+@page
+def edit_order(order_id: int):
+    """The form for an existing order (filled by the API; read-only orders say so)."""
+    return render_page("orders/form.html", "orders", order_id=order_id)
+
+
+@bp.get("/settings")
+@page
+def settings():
+    """The shop's settings: default sync, default location, sync mode."""
+    return render_page("settings.html", "settings")
+
+
+@page
+def demo_inventory():
+    """Demo mode only: the fake store's stock, to see what completed orders changed."""
+    return render_page("demo_inventory.html", "inventory")
+
+
+@bp.record_once
+def _register_demo_pages(state):
+    # The demo store's page exists only when the app runs in demo mode.
+    if state.app.config.get("DEMO_MODE"):
+        state.add_url_rule("/demo-inventory", "demo_inventory", demo_inventory, methods=["GET"])

@@ -2,9 +2,9 @@
 
 from typing import Annotated, ClassVar
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, RootModel, StringConstraints
 
-from ..fields import IsoDate, LocationGID, NoNul, OrderType, PositiveQuantity, Quantity, ShortText, Unit, VariantGID
+from ..fields import Id, IsoDate, LocationGID, NoNul, OrderType, PositiveQuantity, Quantity, ShortText, Unit, VariantGID
 from ..validation import RequestModel
 
 MAX_COMPONENTS_PER_ORDER = 1000
@@ -46,6 +46,19 @@ class ComponentIn(RequestModel):
     quantity_planned: Quantity
     quantity_produced: Quantity | None = None
     materials: Materials = []
+
+
+class ComponentFromBom(RequestModel):
+    """A new component row for a BOM's output, its lines snapshotted as the row's materials."""
+
+    bom_id: Id
+    unit: Unit = "pcs"
+    quantity_planned: Quantity
+    quantity_produced: Quantity | None = None
+
+
+class ComponentCreate(RootModel[ComponentIn | ComponentFromBom]):
+    """A new component row: given variant by variant, or from a bill of materials (`bomId`)."""
 
 
 class ComponentPatch(RequestModel):

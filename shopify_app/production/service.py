@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..boms.service import active_bom_for_order
 from ..db_types import utcnow
 from ..errors import Conflict, InvalidTransition, NotFound, ValidationFailed, VersionMismatch
 from ..extensions import db
@@ -24,7 +25,8 @@ from .history import Changes
 from .lifecycle import Action, OrderStatus, SyncSettings
 from .models import Component, OrderEvent, ProductionOrder
 from .history import component_snapshot
-from .schemas import MAX_COMPONENTS_PER_ORDER, ComponentIn, ComponentPatch, OrderCreate, OrderPatch
+from .schemas import (MAX_COMPONENTS_PER_ORDER, ComponentFromBom, ComponentIn, ComponentPatch, OrderCreate,
+                      OrderPatch)
 
 ORDER_FIELDS = {  # schema field -> (API name, model attribute), for the fields PATCH may change
     "reference": ("reference", "reference"),
@@ -254,17 +256,26 @@ def add_component(order: ProductionOrder, shop: Shop, data, *, actor: str, expec
     """Add a component row to an editable order."""
     check_version(order, expected_version)
     lifecycle.ensure_editable(order.status)
-    row = parse(ComponentIn, data)
+    from_bom = isinstance(data, dict) and "bomId" in data
+    row = parse(ComponentFromBom if from_bom else ComponentIn, data)
     _check_produced_allowed(order.status, row.model_fields_set, "quantityProduced")
     if len(order.components) >= MAX_COMPONENTS_PER_ORDER:
         raise ValidationFailed(
             f"An order can have at most {MAX_COMPONENTS_PER_ORDER} component rows.",
             {"$": "too many component rows"},
         )
+    if from_bom:
+        # A snapshot: later edits or deactivation of the BOM do not change this row.
+        bom = active_bom_for_order(shop, row.bom_id)
+        variant_id, title, sku = bom.output_variant_id, bom.output_title, bom.output_sku
+        materials = [{"variantId": line.variant_id, "title": line.title,
+                      "quantityPerUnit": str(line.quantity_per_unit)} for line in bom.lines]
+    else:
+        variant_id, title, sku, materials = row.variant_id, row.title, row.sku, _materials_json(row.materials)
     component = Component(
-        shop_id=shop.id, variant_id=row.variant_id, title=row.title, sku=row.sku,
+        shop_id=shop.id, variant_id=variant_id, title=title, sku=sku,
         unit=row.unit, quantity_planned=row.quantity_planned,
-        quantity_produced=row.quantity_produced or 0, materials=_materials_json(row.materials),
+        quantity_produced=row.quantity_produced or 0, materials=materials,
     )
     order.components.append(component)
     db.session.flush()

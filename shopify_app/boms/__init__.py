@@ -1,0 +1,1 @@
+"""Bills of materials: what producing one unit of a variant consumes."""

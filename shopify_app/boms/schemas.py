@@ -1,0 +1,72 @@
+"""Request and response bodies of /api/boms."""
+
+from datetime import datetime
+from typing import Annotated, ClassVar
+
+from pydantic import Field, StringConstraints
+
+from ..fields import NoNul, PositiveQuantity, ShortText, SignedQuantity, VariantGID
+from ..production.representations import ResponseModel
+from ..validation import RequestModel
+
+MAX_LINES = 250
+BomName = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=128), NoNul]
+StrictBool = Annotated[bool, Field(strict=True)]
+_SET_BY_SERVER = "is set by the server and cannot be sent."
+
+
+class BomLineIn(RequestModel):
+    variant_id: VariantGID
+    title: ShortText = ""
+    quantity_per_unit: PositiveQuantity
+
+
+Lines = Annotated[list[BomLineIn], Field(min_length=1, max_length=MAX_LINES)]
+
+
+class BomIn(RequestModel):
+    """A new bill of materials."""
+
+    not_writable: ClassVar[dict[str, str]] = {n: _SET_BY_SERVER for n in ("id", "createdAt", "updatedAt")}
+
+    name: BomName
+    output_variant_id: VariantGID
+    output_title: ShortText = ""
+    output_sku: ShortText = ""
+    active: StrictBool = True
+    lines: Lines
+
+
+class BomPatch(RequestModel):
+    """Changes to a BOM; `lines`, when sent, replaces every line."""
+
+    not_writable: ClassVar[dict[str, str]] = BomIn.not_writable
+
+    name: BomName = None
+    output_variant_id: VariantGID = None
+    output_title: ShortText = None
+    output_sku: ShortText = None
+    active: StrictBool = None
+    lines: Lines = None
+
+
+class BomLineOut(ResponseModel):
+    variant_id: str
+    title: str
+    quantity_per_unit: SignedQuantity
+
+
+class BomOut(ResponseModel):
+    id: int
+    name: str
+    output_variant_id: str
+    output_title: str
+    output_sku: str
+    active: bool
+    lines: list[BomLineOut]
+    created_at: datetime
+    updated_at: datetime
+
+
+class BomListOut(ResponseModel):
+    items: list[BomOut]
