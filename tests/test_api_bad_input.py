@@ -388,7 +388,8 @@ COMPONENT_ADD_CASES = {
     "the unit is not in the enum": (component(unit="each"), "unit"),
     "the row sends its own id": (component(id=5), "id"),
     "an unknown field is sent": (component(colour="red"), "colour"),
-    "a bomId that is a string": (component(bomId="x"), "bomId"),
+    "a bomId that is a string": ({"bomId": "x", "quantityPlanned": 1}, "bomId"),
+    "a bomId sent with a variantId": ({"bomId": 1, "variantId": VARIANT, "quantityPlanned": 1}, "variantId"),
     "a material has no variantId": (component(materials=[{"quantityPerUnit": 1}]), "materials[0].variantId"),
     "a material has a Product GID": (
         component(materials=[{"variantId": "gid://shopify/Product/1", "quantityPerUnit": 1}]), "materials[0].variantId"),

@@ -21,7 +21,7 @@ from .throttle import throttle
 log = logging.getLogger(__name__)
 
 _session = requests.Session()
-_last_cost: dict[str, float] = {}  # operation name -> the cost Shopify last asked for it
+_unit_cost: dict[str, float] = {}  # operation name -> cost Shopify last asked for, per unit of `size`
 DEFAULT_COST = 50.0
 MAX_THROTTLE_WAITS = 20
 
@@ -46,14 +46,17 @@ class AdminGraphQL:
         self.sleep = sleep
         self.calls = 0  # HTTP requests made, for benchmarks and logs
 
-    def execute(self, operation: str, document: str, variables: dict) -> dict:
-        """The `data` of a successful call, or ShopifyUnavailable / GraphQLError / ReauthRequired."""
+    def execute(self, operation: str, document: str, variables: dict, *, size: int = 1) -> dict:
+        """The `data` of a successful call, or ShopifyUnavailable / GraphQLError / ReauthRequired.
+
+        `size` is how many things the call asks for (ids in a `nodes` query): its cost scales with it.
+        """
         body = {"query": document, "variables": variables, "operationName": operation}
         token = access_token_for(self.shop)
         refreshed = False
         transient = throttled = 0
         while True:
-            self._wait_for_bucket(operation)
+            self._wait_for_bucket(operation, size, throttled)
             try:
                 response = self._post(body, token)
             except requests.RequestException as exc:
@@ -65,6 +68,9 @@ class AdminGraphQL:
                 continue
             if response.status_code == 401:
                 forget_dead_tokens(self.shop)  # raises ReauthRequired
+            if 400 <= response.status_code < 500 and response.status_code != 429:
+                # Our request is wrong (bad URL, version, permissions): resending will not help.
+                raise GraphQLError([{"message": f"Shopify answered HTTP {response.status_code}"}])
             if response.status_code == 429 or response.status_code >= 500:
                 transient = self._transient(transient, f"Shopify answered HTTP {response.status_code}",
                                             _retry_after(response))
@@ -76,7 +82,7 @@ class AdminGraphQL:
             cost = (payload.get("extensions") or {}).get("cost") or {}
             throttle.observe(self.shop.domain, cost.get("throttleStatus"))
             if cost.get("requestedQueryCost"):
-                _last_cost[operation] = float(cost["requestedQueryCost"])
+                _unit_cost[operation] = float(cost["requestedQueryCost"]) / max(size, 1)
             errors = payload.get("errors")
             if errors and _is_throttled(errors):
                 throttled += 1
@@ -92,19 +98,23 @@ class AdminGraphQL:
         return _session.post(self.url, json=body, timeout=(CONNECT_TIMEOUT, self.read_timeout),
                              headers={"X-Shopify-Access-Token": token, "Accept": "application/json"})
 
-    def _wait_for_bucket(self, operation: str) -> None:
-        cost = _last_cost.get(operation, DEFAULT_COST)
+    def _wait_for_bucket(self, operation: str, size: int, throttled: int) -> None:
+        cost = _unit_cost.get(operation, DEFAULT_COST) * max(size, 1)
         delay = throttle.delay_for(self.shop.domain, cost)
+        if throttled and delay > 0:
+            # Other processes saw the same bucket and wake at the same moment; spread them out.
+            delay += random.uniform(0, delay * min(throttled, 3))
         if delay > 0:
             self.sleep(delay)
         throttle.spend(self.shop.domain, cost)
 
     def _transient(self, attempt: int, reason: str, retry_after: float | None = None) -> int:
-        if attempt >= self.retries:
+        if attempt >= self.retries or (retry_after is not None and retry_after > self.backoff_max):
+            # Out of patience, or told to come back later than we would wait in-process.
             raise ShopifyUnavailable(reason, retry_after=retry_after)
         delay = retry_after if retry_after is not None else backoff_delay(attempt, self.backoff_base, self.backoff_max)
         log.info("%s for %s; retrying in %.2fs", reason, self.shop.domain, delay)
-        self.sleep(min(delay, self.backoff_max))
+        self.sleep(delay)
         return attempt + 1
 
     @staticmethod

@@ -51,6 +51,12 @@ class ComponentIn(RequestModel):
 class ComponentFromBom(RequestModel):
     """A new component row for a BOM's output, its lines snapshotted as the row's materials."""
 
+    not_writable: ClassVar[dict[str, str]] = {
+        "id": _SET_BY_SERVER,
+        **{name: "comes from the bill of materials; leave it out when sending bomId."
+           for name in ("variantId", "title", "sku", "materials")},
+    }
+
     bom_id: Id
     unit: Unit = "pcs"
     quantity_planned: Quantity

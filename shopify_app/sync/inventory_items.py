@@ -29,7 +29,8 @@ def resolve(client: AdminGraphQL, variant_ids: list[str]) -> dict[str, Inventory
         else:
             missing.append(variant)
     if missing:
-        data = client.execute("VariantInventoryItems", VARIANT_INVENTORY_ITEMS, {"ids": missing})
+        data = client.execute("VariantInventoryItems", VARIANT_INVENTORY_ITEMS, {"ids": missing},
+                              size=len(missing))
         nodes = data.get("nodes") or []
         for variant, node in zip(missing, nodes + [None] * (len(missing) - len(nodes))):
             item = None

@@ -72,7 +72,8 @@ class PushSender:
         except ReauthRequired:
             return self._wait(REAUTH_MESSAGE, immediately=True)
         except (ShopifyUnavailable, RetryLater) as exc:
-            return self._wait(f"Shopify is not answering right now ({exc}); retrying automatically.")
+            return self._wait(f"Shopify is not answering right now ({exc}); retrying automatically.",
+                              at_least=getattr(exc, "retry_after", None) or 0.0)
         return self._succeed()
 
     def _variables(self, batch: SyncBatch) -> dict:
@@ -180,11 +181,11 @@ class PushSender:
         log.warning("push %s of order %s failed: %s", self.push.id, self.order.id, message)
         return FAILED
 
-    def _wait(self, message: str, immediately: bool = False) -> str:
+    def _wait(self, message: str, immediately: bool = False, at_least: float = 0.0) -> str:
         config = current_app.config
-        delay = 0.0 if immediately else backoff_delay(
+        delay = 0.0 if immediately else max(at_least, backoff_delay(
             self.push.attempts, float(config.get("SYNC_BACKOFF_BASE_SECONDS", 0.5)),
-            float(config.get("SYNC_BACKOFF_MAX_SECONDS", 60)))
+            float(config.get("SYNC_BACKOFF_MAX_SECONDS", 60))))
         self.push.last_error = message
         self.push.next_attempt_at = utcnow() + timedelta(seconds=delay)
         self.push.claimed_by = self.push.claimed_until = None
