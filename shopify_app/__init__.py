@@ -45,7 +45,8 @@ def _init_database(app: Flask) -> None:
 def create_app(config_overrides: dict | None = None) -> Flask:
     """Build the Flask app; `config_overrides` wins over the environment (tests use it)."""
     app = Flask(__name__, instance_relative_config=True,
-                template_folder=os.path.join(PROJECT_ROOT, "templates"))
+                template_folder=os.path.join(PROJECT_ROOT, "templates"),
+                static_folder=os.path.join(PROJECT_ROOT, "static"))
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(load_config(app.instance_path, config_overrides))
     app.json.sort_keys = False

@@ -6,18 +6,15 @@ The pages are data-free shells: the browser fills them from the JSON API with se
 """
 
 import functools
-import os
 import re
 from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, g, render_template, request, url_for
 
-from .. import PROJECT_ROOT
 from ..auth.page_load import authenticate_page_load
 from ..shops.models import Shop
 
-# Top-level static/ (the app's own /static points inside the package): served at /assets/.
-bp = Blueprint("pages", __name__, static_folder=os.path.join(PROJECT_ROOT, "static"), static_url_path="/assets")
+bp = Blueprint("pages", __name__)
 
 # Admin's `host` parameter: base64 of the admin URL. Anything else is not passed on to links.
 _HOST = re.compile(r"^[A-Za-z0-9+/=_-]{1,512}$")

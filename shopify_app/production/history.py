@@ -39,5 +39,10 @@ def component_snapshot(component) -> dict:
         "id": component.id, "variantId": component.variant_id, "title": component.title,
         "sku": component.sku, "unit": component.unit,
         "quantityPlanned": component.quantity_planned, "quantityProduced": component.quantity_produced,
-        "materials": component.materials,
+        "materials": materials_for_history(component.materials),
     }
+
+
+def materials_for_history(materials: list[dict]) -> list[dict]:
+    """Stored materials keep quantities as exact strings; history shows them as JSON numbers."""
+    return [{**m, "quantityPerUnit": Decimal(m["quantityPerUnit"])} for m in materials]

@@ -295,7 +295,10 @@ def update_component(order, component, shop: Shop, data, *, actor: str, expected
         if attr not in patch.model_fields_set:
             continue
         value = _materials_json(patch.materials) if attr == "materials" else getattr(patch, attr)
-        if changes.record(f"components.{component.id}.{api_name}", getattr(component, attr), value):
+        old, new = getattr(component, attr), value
+        if attr == "materials":
+            old, new = materials_for_history(old), materials_for_history(new)
+        if changes.record(f"components.{component.id}.{api_name}", old, new):
             setattr(component, attr, value)
     if not changes:
         return order

@@ -1,0 +1,268 @@
+// One order: the actions its status allows, components, Shopify sync state and history.
+import { ApiError, api, loadLocations } from "./api.js";
+import { historyItems } from "./history.js";
+import {
+  $, TYPES, UNITS, announce, clearBanner, fill, formatDate, formatQuantity, gidNumber, h, showApiError, showFlash,
+  statusBadge, syncBadge, timeElement, whileBusy,
+} from "./ui.js";
+
+const data = document.body.dataset;
+const orderId = Number(data.orderId);
+const POLL_MS = 2000; // while a push is pending, watch it finish
+const ACTIONS = {
+  start: { button: "#action-start", done: "Order started." },
+  complete: { button: "#action-complete", done: "Order completed." },
+  cancel: { button: "#action-cancel", done: "Order cancelled." },
+};
+
+let order = null;
+let locations = new Map();
+let busy = false;
+let pollTimer = null;
+let lastSyncKey = "";
+
+const actionButtons = () => [...Object.values(ACTIONS).map((action) => $(action.button)), $("#retry-sync")];
+const locationName = (id) => (id ? locations.get(id) || `Location ${gidNumber(id)}` : null);
+
+function variantTitles() {
+  const titles = new Map();
+  for (const component of order.components) {
+    if (component.title) titles.set(component.variantId, component.title);
+    for (const material of component.materials) if (material.title) titles.set(material.variantId, material.title);
+  }
+  return titles;
+}
+
+// ------------------------------------------------------------------ drawing
+
+function drawHeader() {
+  $("#order-title").textContent = order.reference;
+  document.title = `${order.reference} · Production orders`;
+  fill($("#order-status"), statusBadge(order.status));
+  $("#order-subtitle").textContent = `${TYPES[order.type] || order.type} order`;
+  $("#edit-link").hidden = !order.editable;
+  $("#edit-link").textContent = order.status === "in_progress" ? "Edit order" : "Edit";
+  for (const [name, action] of Object.entries(ACTIONS)) $(action.button).hidden = !order.availableActions.includes(name);
+}
+
+function drawDetails() {
+  $("#fact-type").textContent = TYPES[order.type] || order.type;
+  const draft = order.status === "draft";
+  $("#fact-location").textContent = locationName(order.locationId)
+    || (draft ? "No location yet (the shop's default applies when started)" : "None");
+  $("#fact-planned").textContent = formatDate(order.plannedStartDate);
+  const sync = order.syncProductionOrderToShopify;
+  $("#fact-sync").textContent = sync === null
+    ? (draft ? "Shop default (decided when the order starts)" : "No (never started)") : sync ? "Yes" : "No";
+  fill($("#fact-created"), timeElement(order.createdAt));
+  for (const name of ["started", "completed", "cancelled"]) {
+    const at = order[`${name}At`];
+    $(`#fact-${name}-row`).hidden = !at;
+    fill($(`#fact-${name}`), timeElement(at));
+  }
+  $("#notes-card").hidden = !order.notes;
+  $("#fact-notes").textContent = order.notes || "";
+}
+
+function quantityCell(value, unit) {
+  return h("td", { class: "numeric" }, `${formatQuantity(value)} ${UNITS[unit] || unit}`);
+}
+
+function drawComponents() {
+  const components = order.components;
+  fill($("#components-body"), components.map((component) => h("tr", {},
+    h("th", { scope: "row" },
+      h("span", { class: "cell-title" }, component.title || component.variantId),
+      h("span", { class: "cell-meta" }, [component.sku ? `SKU ${component.sku}` : null, component.variantId].filter(Boolean).join(" · "))),
+    quantityCell(component.quantityPlanned, component.unit),
+    quantityCell(component.quantityProduced, component.unit),
+    h("td", {}, component.materials.length
+      ? h("ul", { class: "plain-list" }, component.materials.map((material) =>
+        h("li", {}, `${formatQuantity(material.quantityPerUnit)} × ${material.title || material.variantId}`)))
+      : h("span", { class: "subdued" }, "—")))));
+  $("#components-table").hidden = components.length === 0;
+  $("#components-empty").hidden = components.length > 0;
+  const cancelledDraft = order.status === "cancelled" && !order.startedAt;
+  $("#components-empty").textContent = cancelledDraft
+    ? "This order was cancelled as a draft, so its components were deleted."
+    : "This order has no components.";
+  $("#record-link").hidden = order.status !== "in_progress";
+  const note = order.status === "in_progress"
+    ? "Marking the order complete sets each planned quantity to what was produced."
+    : order.status === "cancelled" && !cancelledDraft && components.length
+      ? "Cancelled while in progress: the components are kept for reference."
+      : "";
+  $("#complete-note").textContent = note;
+  $("#complete-note").hidden = !note;
+}
+
+const SYNC_TEXT = {
+  off: (o) => (o.syncProductionOrderToShopify === null && o.status === "draft"
+    ? "Whether this order updates Shopify inventory is decided when it starts, from the shop's default in Settings."
+    : "This order does not update Shopify inventory."),
+  pending: () => "Sending the produced quantities to Shopify… This page updates by itself.",
+  failed: () => "Shopify did not accept the last update. Fix the problem below (for example in Shopify), then retry.",
+  synced: (o) => (o.sync.adjustments.length
+    ? "Shopify inventory has everything this order produced."
+    : o.status === "in_progress"
+      ? "Produced quantities are sent to Shopify when the order is completed (or as you record them, with live sync)."
+      : "Nothing needed to be sent to Shopify."),
+};
+
+function drawSync() {
+  const sync = order.sync;
+  fill($("#sync-badge"), syncBadge(order));
+  // An order that never syncs and never did needs no bookkeeping on screen.
+  const quiet = sync.state === "off" && !sync.adjustments.length;
+  for (const selector of ["#sync-facts", "#sync-links", "#adjustments-heading", "#adjustments-wrap"]) $(selector).hidden = quiet;
+  $("#sync-text").textContent = SYNC_TEXT[sync.state](order);
+  $("#sync-error").hidden = !sync.lastError;
+  $("#sync-error").classList.toggle("inline-error--warning", sync.state !== "failed");
+  $("#sync-error-text").textContent = sync.lastError || "";
+  fill($("#sync-last"), sync.lastSyncedAt ? timeElement(sync.lastSyncedAt) : "Never");
+  $("#sync-attempts").textContent = String(sync.attempts);
+  $("#retry-sync").hidden = !["failed", "pending"].includes(sync.state);
+  const titles = variantTitles();
+  fill($("#adjustments-body"), sync.adjustments.map((adjustment) => h("tr", {},
+    h("td", {}, titles.get(adjustment.variantId) || adjustment.variantId),
+    h("td", {}, locationName(adjustment.locationId)),
+    h("td", { class: `numeric ${adjustment.quantity < 0 ? "negative" : "positive"}` },
+      `${adjustment.quantity > 0 ? "+" : ""}${adjustment.quantity}`),
+    h("td", {}, timeElement(adjustment.at)))));
+  $("#adjustments-table").hidden = sync.adjustments.length === 0;
+  $("#adjustments-empty").hidden = quiet || sync.adjustments.length > 0;
+}
+
+function draw() {
+  drawHeader();
+  drawDetails();
+  drawComponents();
+  drawSync();
+  $("#order-loading").hidden = true;
+  $("#order-view").hidden = false;
+}
+
+async function loadHistory() {
+  try {
+    const events = (await api("GET", `/production-orders/${orderId}/events`)).items;
+    fill($("#history"), historyItems(order, events, locations));
+    $("#history-loading").hidden = true;
+  } catch (error) {
+    $("#history-loading").textContent = `The history could not be loaded: ${error.message}`;
+  }
+}
+
+// ------------------------------------------------------------------ watching a pending push
+
+const syncKey = (o) => JSON.stringify([o.version, o.sync.state, o.sync.attempts, o.sync.lastError, o.sync.adjustments.length]);
+
+function watchSync() {
+  clearTimeout(pollTimer);
+  if (order.sync.state === "pending") pollTimer = setTimeout(poll, POLL_MS);
+}
+
+async function poll() {
+  if (busy || document.hidden || $("#cancel-dialog").open) {
+    watchSync();
+    return;
+  }
+  try {
+    const fresh = await api("GET", `/production-orders/${orderId}`);
+    if (busy) return; // an action answered meanwhile: its answer is newer
+    order = fresh;
+    if (syncKey(order) !== lastSyncKey) {
+      lastSyncKey = syncKey(order);
+      draw();
+      loadHistory();
+      if (order.sync.state !== "pending") announce(order.sync.state === "synced" ? "Shopify inventory updated." : "The Shopify update needs attention.");
+    }
+  } catch {
+    // A missed poll is retried on the next tick.
+  }
+  watchSync();
+}
+
+function show(fresh) {
+  order = fresh;
+  lastSyncKey = syncKey(order);
+  draw();
+  loadHistory();
+  watchSync();
+}
+
+// ------------------------------------------------------------------ actions
+
+async function run(path, button, done, { version } = {}) {
+  busy = true;
+  clearBanner();
+  try {
+    await whileBusy(actionButtons(), async () => {
+      show(await api("POST", path, { version }));
+    });
+    announce(done);
+    // Keep focus on the page: on the same button if it is still there, else the next action or the title.
+    const target = !button.hidden ? button : actionButtons().find((candidate) => !candidate.hidden) || $("#order-title");
+    target.focus();
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    const fix = error.status === 422 && order.editable
+      ? [h("a", { class: "button", href: data.editUrl }, "Edit order")] : [];
+    showApiError(error, { actions: fix });
+    if (error.status === 409) {
+      // Someone else moved the order on: show where it is now.
+      try {
+        show(await api("GET", `/production-orders/${orderId}`));
+      } catch {
+        // the banner already explains
+      }
+    }
+  } finally {
+    busy = false;
+  }
+}
+
+function transition(name) {
+  return run(`/production-orders/${orderId}/${name}`, $(ACTIONS[name].button), ACTIONS[name].done,
+    { version: order.version });
+}
+
+function confirmCancel() {
+  const count = order.components.length;
+  const rows = `${count} ${count === 1 ? "component" : "components"}`;
+  $("#cancel-title").textContent = `Cancel ${order.reference}?`;
+  $("#cancel-text").textContent = order.status === "draft"
+    ? (count ? `This draft's ${rows} will be deleted.` : "This draft has no components.")
+      + " The order stays in your list as cancelled."
+    : `Its ${rows} will be kept for reference. Stock already sent to Shopify stays there: those units were made.`;
+  const dialog = $("#cancel-dialog");
+  dialog.returnValue = "";
+  dialog.addEventListener("close", () => {
+    if (dialog.returnValue === "cancel") transition("cancel");
+    else $("#action-cancel").focus();
+  }, { once: true });
+  dialog.showModal();
+}
+
+$("#action-start").addEventListener("click", () => transition("start"));
+$("#action-complete").addEventListener("click", () => transition("complete"));
+$("#action-cancel").addEventListener("click", confirmCancel);
+$("#retry-sync").addEventListener("click", () =>
+  run(`/production-orders/${orderId}/sync`, $("#retry-sync"), "Retry queued: the app will send the update to Shopify again."));
+
+async function start() {
+  showFlash();
+  const [fresh, names] = await Promise.all([
+    api("GET", `/production-orders/${orderId}`).catch((error) => error),
+    loadLocations(),
+  ]);
+  locations = names || new Map();
+  if (fresh instanceof Error) {
+    $("#order-loading").hidden = true;
+    if (fresh.status === 404) $("#order-missing").hidden = false;
+    else showApiError(fresh);
+    return;
+  }
+  show(fresh);
+}
+
+start();

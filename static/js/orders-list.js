@@ -1,0 +1,129 @@
+// The order list: status filter, search, pagination, empty states. State lives in the URL.
+import { api, pageUrl } from "./api.js";
+import { $, $$, TYPES, fill, formatDate, h, showApiError, showFlash, statusBadge, syncBadge, timeElement } from "./ui.js";
+
+const PER_PAGE = 25;
+const SEARCH_DELAY_MS = 300;
+
+const params = new URLSearchParams(window.location.search);
+const STATUSES = ["draft", "in_progress", "completed", "cancelled"];
+const state = {
+  status: STATUSES.includes(params.get("status")) ? params.get("status") : "",
+  q: params.get("q") || "",
+  page: Math.max(1, Number.parseInt(params.get("page"), 10) || 1),
+};
+let request = 0; // only the latest request may draw the table
+
+function remember() {
+  // Keep the filters in the address (back button, reload), and every other parameter as it was.
+  const url = new URL(window.location.href);
+  for (const [key, value] of Object.entries({ status: state.status, q: state.q, page: state.page > 1 ? state.page : "" })) {
+    if (value) url.searchParams.set(key, value);
+    else url.searchParams.delete(key);
+  }
+  window.history.replaceState(null, "", url);
+}
+
+function drawTabs() {
+  for (const tab of $$(".tab")) tab.setAttribute("aria-pressed", String(tab.dataset.status === state.status));
+  $("#clear-filters").hidden = !state.status && !state.q;
+}
+
+function orderRow(order) {
+  const link = h("a", { href: pageUrl(`/orders/${order.id}`), class: "link-strong" }, order.reference);
+  return h("tr", {},
+    h("th", { scope: "row" }, link),
+    h("td", {}, statusBadge(order.status)),
+    h("td", {}, TYPES[order.type] || order.type),
+    h("td", {}, formatDate(order.plannedStartDate)),
+    h("td", {}, syncBadge(order)),
+    h("td", {}, timeElement(order.updatedAt)));
+}
+
+async function load() {
+  const mine = ++request;
+  remember();
+  drawTabs();
+  const query = new URLSearchParams({ page: state.page, perPage: PER_PAGE });
+  if (state.status) query.set("status", state.status);
+  if (state.q) query.set("q", state.q);
+  $("#orders-table").setAttribute("aria-busy", "true");
+  let data;
+  try {
+    data = await api("GET", `/production-orders?${query}`);
+  } catch (error) {
+    if (mine === request) {
+      $("#orders-loading").hidden = true;
+      showApiError(error);
+    }
+    return;
+  } finally {
+    $("#orders-table").removeAttribute("aria-busy");
+  }
+  if (mine !== request) return;
+  $("#orders-loading").hidden = true;
+  if (!data.items.length && state.page > 1 && data.total > 0) {
+    state.page = Math.ceil(data.total / PER_PAGE); // the page emptied (orders filtered away): show the last one
+    load();
+    return;
+  }
+  fill($("#orders-body"), data.items.map(orderRow));
+  const filtered = Boolean(state.status || state.q);
+  $("#orders-table").hidden = data.items.length === 0;
+  $("#empty-all").hidden = data.items.length > 0 || filtered;
+  $("#empty-filtered").hidden = data.items.length > 0 || !filtered;
+  const first = (data.page - 1) * data.perPage + 1;
+  const last = first + data.items.length - 1;
+  $("#pagination").hidden = data.total === 0;
+  $("#page-summary").textContent = data.total ? `Showing ${first}–${last} of ${data.total}` : "";
+  $("#prev-page").disabled = data.page <= 1;
+  $("#next-page").disabled = last >= data.total;
+}
+
+let searchTimer = null;
+
+function search(value) {
+  state.q = value.trim();
+  state.page = 1;
+  load();
+}
+
+function clearFilters() {
+  state.status = "";
+  state.q = "";
+  state.page = 1;
+  $("#search").value = "";
+  load();
+  $("#search").focus();
+}
+
+$("#search").value = state.q;
+for (const tab of $$(".tab")) {
+  tab.addEventListener("click", () => {
+    state.status = tab.dataset.status;
+    state.page = 1;
+    load();
+  });
+}
+$("#search").addEventListener("input", (event) => {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(() => search(event.target.value), SEARCH_DELAY_MS);
+});
+$("#search-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  clearTimeout(searchTimer);
+  search($("#search").value);
+});
+$("#clear-filters").addEventListener("click", clearFilters);
+$("#clear-filters-empty").addEventListener("click", clearFilters);
+$("#prev-page").addEventListener("click", () => {
+  state.page = Math.max(1, state.page - 1);
+  load();
+});
+$("#next-page").addEventListener("click", () => {
+  state.page += 1;
+  load();
+});
+
+showFlash();
+load();

@@ -1,0 +1,56 @@
+// The settings screen: default sync, default location, sync mode. PUT replaces all three at once.
+import { ApiError, api, loadLocations } from "./api.js";
+import { $, announce, clearBanner, clearFieldErrors, h, showApiError, whileBusy } from "./ui.js";
+
+const form = $("#settings-form");
+
+function fillLocations(locations, current) {
+  const select = $("#default-location");
+  if (locations === null) {
+    $("#default-location-help").textContent = "Shopify did not list your locations just now; reload the page to choose one.";
+  }
+  for (const [id, name] of locations || []) select.append(h("option", { value: id }, name));
+  if (current && !(locations && locations.has(current))) {
+    select.append(h("option", { value: current }, `${current} (not an active location)`));
+  }
+  select.value = current || "";
+}
+
+function show(settings) {
+  $("#sync-default").checked = settings.syncProductionOrdersToShopifyByDefault;
+  const mode = form.querySelector(`input[name="syncMode"][value="${settings.syncMode}"]`);
+  if (mode) mode.checked = true;
+}
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  clearBanner();
+  clearFieldErrors(form);
+  const mode = form.querySelector('input[name="syncMode"]:checked');
+  const body = {
+    syncProductionOrdersToShopifyByDefault: $("#sync-default").checked,
+    defaultLocationId: $("#default-location").value || null,
+    syncMode: mode ? mode.value : null,
+  };
+  try {
+    await whileBusy($("#save-settings"), async () => show(await api("PUT", "/settings", { body })));
+    announce("Settings saved.");
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    showApiError(error, { root: form });
+  }
+});
+
+async function start() {
+  const [settings, locations] = await Promise.all([api("GET", "/settings").catch((error) => error), loadLocations()]);
+  $("#settings-loading").hidden = true;
+  if (settings instanceof Error) {
+    showApiError(settings);
+    return;
+  }
+  fillLocations(locations, settings.defaultLocationId);
+  show(settings);
+  form.hidden = false;
+}
+
+start();
