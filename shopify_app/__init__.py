@@ -4,7 +4,6 @@ Importing the package does nothing; `create_app()` reads the configuration, bind
 and registers one blueprint per surface.
 """
 
-import logging
 import os
 
 from flask import Flask
@@ -14,6 +13,7 @@ from sqlalchemy.engine import Engine
 from .config import load_config
 from .db_types import render_migration_type
 from .extensions import db, migrate
+from .logs import configure_logging, register_request_logging
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -50,8 +50,8 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(load_config(app.instance_path, config_overrides))
     app.json.sort_keys = False
-    logging.basicConfig(level=app.config["LOG_LEVEL"].upper(),
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
+    register_request_logging(app)
 
     _init_database(app)
 

@@ -61,6 +61,12 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "TOKEN_ENCRYPTION_KEY": env("TOKEN_ENCRYPTION_KEY", ""),
         "SECRET_KEY": env("SECRET_KEY", ""),
         "LOG_LEVEL": env("LOG_LEVEL", "INFO"),
+        # json (one object per line, for log collectors) or text (for reading in a terminal).
+        "LOG_FORMAT": env("LOG_FORMAT", "json"),
+        # API requests per shop, e.g. "20/second;600/minute" (empty: no limit); counted in
+        # RATE_LIMIT_STORAGE_URL, which must be shared (redis://…) when several processes serve.
+        "RATE_LIMIT_PER_SHOP": env("RATE_LIMIT_PER_SHOP", "20/second;600/minute"),
+        "RATE_LIMIT_STORAGE_URL": env("RATE_LIMIT_STORAGE_URL", "memory://"),
         # Sync worker: lease on a claimed push, idle poll, backoff between retries, Admin API timeout.
         "SYNC_LEASE_SECONDS": float(env("SYNC_LEASE_SECONDS") or 60),
         "SYNC_POLL_SECONDS": float(env("SYNC_POLL_SECONDS") or 1),

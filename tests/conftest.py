@@ -31,6 +31,9 @@ def base_config(database_url: str) -> dict:
         "SHOPIFY_API_SECRET_PREVIOUS": PREVIOUS_SECRET,
         "SECRET_KEY": "test-secret-key",
         "TOKEN_ENCRYPTION_KEY": TOKEN_KEY,
+        # Tests fire requests far faster than a merchant; the limit has tests of its own.
+        "RATE_LIMIT_PER_SHOP": "",
+        "LOG_FORMAT": "text",
     }
 
 

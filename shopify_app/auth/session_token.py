@@ -7,6 +7,7 @@ from shopify import session_token as shopify_session_token
 from flask import current_app, request
 
 from ..errors import Unauthorized
+from ..rate_limit import spend_request
 from .token_exchange import install_with_session_token
 from ..shops import tokens
 from ..shops.scoping import set_identity
@@ -67,3 +68,4 @@ def authenticate() -> None:
     if shop is None or not tokens.has_usable_offline_token(shop):
         shop = install_with_session_token(claims["shop"], header.removeprefix("Bearer ").strip())
     set_identity(shop, str(claims["sub"]))
+    spend_request(shop.domain)
