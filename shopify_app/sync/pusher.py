@@ -34,6 +34,10 @@ class RetryLater(Exception):
     """Shopify asked us to come back; the same key is reused then."""
 
 
+class LeaseLost(Exception):
+    """Another worker took the push over (ours expired); its outcome is the one that stands."""
+
+
 def idempotency_key(shop: Shop, push: SyncPush, batch: SyncBatch) -> str:
     """Derived from the stored push, so every process computes the same key for a batch."""
     seed = f"{shop.domain}/push/{push.id}/{push.created_at.isoformat()}/batch/{batch.seq}/gen/{batch.key_generation}"
@@ -74,7 +78,36 @@ class PushSender:
         except (ShopifyUnavailable, RetryLater) as exc:
             return self._wait(f"Shopify is not answering right now ({exc}); retrying automatically.",
                               at_least=getattr(exc, "retry_after", None) or 0.0)
+        except LeaseLost:
+            log.warning("push %s: lease lost to another worker; leaving the push to it", self.push.id)
+            return "lease_lost"
         return self._succeed()
+
+    def _guarded(self, **values) -> bool:
+        """Write to the push only while this worker still holds it (a successor may own it now)."""
+        return db.session.execute(
+            update(SyncPush).where(SyncPush.id == self.push.id, SyncPush.status == SENDING,
+                                   SyncPush.claimed_by == self.worker_id)
+            .values(**values).execution_options(synchronize_session=False)
+        ).rowcount == 1
+
+    def _renew_lease(self) -> None:
+        if not self._guarded(claimed_until=utcnow() + self.lease):
+            db.session.rollback()
+            raise LeaseLost()
+        db.session.commit()
+
+    def _settle(self, event: tuple[str, dict] | None, **values) -> bool:
+        """Write the push's outcome (and its history event) unless the push is no longer ours."""
+        if not self._guarded(claimed_by=None, claimed_until=None, **values):
+            db.session.rollback()
+            log.warning("push %s: lease lost before its outcome was written; the successor's stands", self.push.id)
+            return False
+        if event is not None:
+            self._event(*event)
+        db.session.commit()
+        db.session.refresh(self.push)
+        return True
 
     def _variables(self, batch: SyncBatch) -> dict:
         items = inventory_items.resolve(self.client, [c["variantId"] for c in batch.changes])
@@ -95,6 +128,7 @@ class PushSender:
                           "changes": changes}}
 
     def _send(self, batch: SyncBatch) -> None:
+        self._renew_lease()  # a batch may take several timeouts; keep the push ours meanwhile
         if batch.variables is None:
             batch.variables = self._variables(batch)  # fixed before the first send: retries are identical
             db.session.commit()
@@ -140,7 +174,6 @@ class PushSender:
         if done:  # count each batch into the legs exactly once, even if two workers raced
             for change in batch.changes:
                 self._add_to_leg(change["variantId"], change["locationId"], change["delta"], now)
-        self.push.claimed_until = now + self.lease
         db.session.commit()
         db.session.refresh(batch)
 
@@ -161,23 +194,19 @@ class PushSender:
                                   actor="system", changes=changes))
 
     def _succeed(self) -> str:
-        now = utcnow()
-        self.push.status, self.push.finished_at, self.push.last_error = SUCCEEDED, now, None
-        self.push.claimed_by = self.push.claimed_until = None
         applied = {}
         for batch in self.push.batches:
             for change in batch.changes:
                 applied[f"{change['variantId']}@{change['locationId']}"] = [None, change["delta"]]
-        self._event("sync_succeeded", applied)
-        db.session.commit()
+        if not self._settle(("sync_succeeded", applied), status=SUCCEEDED, finished_at=utcnow(), last_error=None):
+            return "lease_lost"
         log.info("push %s of order %s applied in Shopify", self.push.id, self.order.id)
         return SUCCEEDED
 
     def _fail(self, message: str) -> str:
-        self.push.status, self.push.finished_at, self.push.last_error = FAILED, utcnow(), message
-        self.push.claimed_by = self.push.claimed_until = None
-        self._event("sync_failed", {"error": [None, message]})
-        db.session.commit()
+        if not self._settle(("sync_failed", {"error": [None, message]}), status=FAILED, finished_at=utcnow(),
+                            last_error=message):
+            return "lease_lost"
         log.warning("push %s of order %s failed: %s", self.push.id, self.order.id, message)
         return FAILED
 
@@ -186,10 +215,8 @@ class PushSender:
         delay = 0.0 if immediately else max(at_least, backoff_delay(
             self.push.attempts, float(config.get("SYNC_BACKOFF_BASE_SECONDS", 0.5)),
             float(config.get("SYNC_BACKOFF_MAX_SECONDS", 60))))
-        self.push.last_error = message
-        self.push.next_attempt_at = utcnow() + timedelta(seconds=delay)
-        self.push.claimed_by = self.push.claimed_until = None
-        db.session.commit()
+        if not self._settle(None, last_error=message, next_attempt_at=utcnow() + timedelta(seconds=delay)):
+            return "lease_lost"
         return SENDING
 
 
