@@ -122,6 +122,27 @@ def edit_order(order_id: int):
     return render_page("orders/form.html", "orders", order_id=order_id)
 
 
+@bp.get(BOMS_PATH)
+@page
+def boms():
+    """The shop's bills of materials: active or not, what each makes, how many materials."""
+    return render_page("boms/list.html", "boms")
+
+
+@bp.get("/boms/new")
+@page
+def new_bom():
+    """The editor for a new bill of materials."""
+    return render_page("boms/form.html", "boms", bom_id=None)
+
+
+@bp.get("/boms/<int:bom_id>")
+@page
+def edit_bom(bom_id: int):
+    """The editor for an existing bill of materials (filled by the API)."""
+    return render_page("boms/form.html", "boms", bom_id=bom_id)
+
+
 @bp.get("/settings")
 @page
 def settings():

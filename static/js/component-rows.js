@@ -1,10 +1,9 @@
 // The component rows of the order form: adding, removing, numbering (errors come back as
 // components[i].field, so paths follow the rows' order) and reading what was typed.
-import { $, $$, announce, fill, formatQuantity, h } from "./ui.js";
+import { $, $$, announce, fill, formatQuantity, h, normalDecimal, normalVariant } from "./ui.js";
 
 const list = $("#components");
 const template = $("#component-row-template");
-const DECIMAL = /^[0-9]+(\.[0-9]+)?$/;
 const ROW_FIELDS = ["title", "sku", "variantId", "unit", "quantityPlanned", "quantityProduced"];
 const materialsOf = new WeakMap(); // row element -> its materials (read-only here)
 let rowCount = 0;
@@ -16,23 +15,6 @@ export const rowMaterials = (row) => materialsOf.get(row);
 /** Rows show the produced quantity only while the order is in progress. */
 export function showProduced(flag) {
   recordingProduced = flag;
-}
-
-/** "2,50" -> "2.5", "010" -> "10"; null when it is not a plain non-negative number. */
-export function normalDecimal(text) {
-  let value = String(text ?? "").trim();
-  if (/^[0-9]+,[0-9]+$/.test(value)) value = value.replace(",", ".");
-  if (!DECIMAL.test(value)) return null;
-  let [whole, fraction = ""] = value.split(".");
-  whole = whole.replace(/^0+(?=\d)/, "");
-  fraction = fraction.replace(/0+$/, "");
-  return fraction ? `${whole}.${fraction}` : whole;
-}
-
-/** A variant id as typed: the GID, or just its number. */
-export function normalVariant(text) {
-  const value = String(text || "").trim();
-  return /^[0-9]+$/.test(value) ? `gid://shopify/ProductVariant/${value}` : value;
 }
 
 function materialItem(material) {

@@ -1,11 +1,11 @@
 // The create/edit form. Creating is one POST; editing sends only what changed (the order's fields,
 // then removed, changed and new component rows), each write with If-Match on the latest version.
 import { ApiError, Decimal, api, loadLocations, pageUrl } from "./api.js";
-import {
-  addRow, normalDecimal, renumber, rowMaterials, rowValues, rows, showProduced,
-} from "./component-rows.js";
+import { addRow, renumber, rowMaterials, rowValues, rows, showProduced } from "./component-rows.js";
 import { pickBoms, pickVariants, pickerAvailable } from "./picker.js";
-import { $, announce, clearBanner, clearFieldErrors, flashNext, h, showApiError, showBanner, whileBusy } from "./ui.js";
+import {
+  $, announce, clearBanner, clearFieldErrors, flashNext, h, normalDecimal, showApiError, showBanner, whileBusy,
+} from "./ui.js";
 
 const orderId = document.body.dataset.orderId ? Number(document.body.dataset.orderId) : null;
 const form = $("#order-form");

@@ -17,17 +17,21 @@ function fromAppBridge(variant) {
   return { variantId: variant.id, title, sku: variant.sku || "" };
 }
 
-function drawChoices(choices, query, selected, empty) {
+function drawChoices(choices, query, selected, empty, multiple) {
   const needle = query.trim().toLowerCase();
   const shown = choices.filter((choice) => !needle || `${choice.title} ${choice.meta}`.toLowerCase().includes(needle));
   const toggle = (event) => {
+    if (!multiple) selected.clear(); // a radio: choosing one drops the other
     if (event.target.checked) selected.add(event.target.value);
     else selected.delete(event.target.value);
   };
   fill($("#picker-list"), shown.map((choice, index) => {
     const id = `pick-${index}`;
     return h("li", { class: "picker-item" },
-      h("input", { type: "checkbox", id, value: choice.key, checked: selected.has(choice.key), onchange: toggle }),
+      h("input", {
+        type: multiple ? "checkbox" : "radio", name: multiple ? null : "picker-choice", id, value: choice.key,
+        checked: selected.has(choice.key), onchange: toggle,
+      }),
       h("label", { for: id },
         h("span", { class: "picker-item__title" }, choice.title),
         h("span", { class: "picker-item__meta" }, choice.meta)));
@@ -36,19 +40,20 @@ function drawChoices(choices, query, selected, empty) {
 }
 
 /**
- * A modal checklist: `load()` gives the items, `describe(item)` -> {key, title, meta}.
- * Resolves to the chosen items ([] when cancelled).
+ * A modal checklist (or, with `multiple: false`, a list of radios): `load()` gives the items,
+ * `describe(item)` -> {key, title, meta}. Resolves to the chosen items ([] when cancelled).
  */
-function chooseInDialog({ title, load, describe, empty }) {
+function chooseInDialog({ title, load, describe, empty, multiple = true, action = "Add" }) {
   const dialog = $("#product-picker");
   const search = $("#picker-search");
   $("#picker-title").textContent = title;
+  $("#picker-add").textContent = action;
   search.placeholder = "Search";
   return new Promise((resolve) => {
     let items = [];
     let choices = [];
     const selected = new Set();
-    const onInput = () => drawChoices(choices, search.value, selected, empty);
+    const onInput = () => drawChoices(choices, search.value, selected, empty, multiple);
     const onCancel = () => dialog.close("cancel");
     const onClose = () => {
       search.removeEventListener("input", onInput);
@@ -67,7 +72,7 @@ function chooseInDialog({ title, load, describe, empty }) {
     load().then((loaded) => {
       items = loaded;
       choices = items.map(describe);
-      drawChoices(choices, search.value, selected, empty);
+      drawChoices(choices, search.value, selected, empty, multiple);
     }, (error) => {
       $("#picker-status").textContent = error.message;
     });
@@ -85,14 +90,19 @@ async function demoProducts() {
   return demoCatalogue;
 }
 
-/** Let the merchant choose variants; resolves to [{variantId, title, sku}] ([] when cancelled). */
-export async function pickVariants() {
+/**
+ * Let the merchant choose variants (one only with `multiple: false`);
+ * resolves to [{variantId, title, sku}] ([] when cancelled).
+ */
+export async function pickVariants({ multiple = true, title = "Choose products", action = "Add" } = {}) {
   if (appBridge()) {
-    const selection = await window.shopify.resourcePicker({ type: "variant", multiple: true });
+    const selection = await window.shopify.resourcePicker({ type: "variant", multiple });
     return (selection || []).map(fromAppBridge);
   }
   return chooseInDialog({
-    title: "Choose products",
+    title,
+    multiple,
+    action,
     load: demoProducts,
     describe: (item) => ({ key: item.variantId, title: item.title, meta: item.sku ? `SKU ${item.sku}` : item.variantId }),
     empty: "The demo store has no products.",

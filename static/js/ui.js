@@ -188,10 +188,10 @@ export function showFieldError(path, message, root = document) {
 /** Human words for an API JSON path (for errors with no field on the page). */
 export function pathLabel(path, labels = {}) {
   if (labels[path]) return labels[path];
-  const row = /^components\[(\d+)\]\.?(.*)$/.exec(path);
+  const row = /^(components|lines)\[(\d+)\]\.?(.*)$/.exec(path);
   if (row) {
-    const field = labels[row[2]] || row[2];
-    return `Component ${Number(row[1]) + 1}${field ? ` — ${field}` : ""}`;
+    const field = labels[row[3]] || row[3];
+    return `${row[1] === "lines" ? "Material" : "Component"} ${Number(row[2]) + 1}${field ? ` — ${field}` : ""}`;
   }
   return path === "$" ? "" : labels[path] || path;
 }
@@ -203,6 +203,8 @@ export const FIELD_LABELS = {
   materials: "Materials", components: "Components", status: "Status",
   syncProductionOrdersToShopifyByDefault: "Sync by default", defaultLocationId: "Default location",
   syncMode: "Sync mode",
+  name: "Name", outputVariantId: "Variant ID of the product made", outputTitle: "Product title", outputSku: "SKU",
+  active: "Active", lines: "Materials", quantityPerUnit: "Quantity per unit",
 };
 
 /**
@@ -239,4 +241,24 @@ export function showApiError(error, { root = document, actions = [] } = {}) {
     showBanner({ title: sentence(error.message).replace(/; see details\.$/, "."), items: unplaced, actions });
   }
   if (first) first.focus();
+}
+
+// Quantities and variant ids as a person types them (shared by the order and BOM forms).
+const DECIMAL = /^[0-9]+(\.[0-9]+)?$/;
+
+/** "2,50" -> "2.5", "010" -> "10"; null when it is not a plain non-negative number. */
+export function normalDecimal(text) {
+  let value = String(text ?? "").trim();
+  if (/^[0-9]+,[0-9]+$/.test(value)) value = value.replace(",", ".");
+  if (!DECIMAL.test(value)) return null;
+  let [whole, fraction = ""] = value.split(".");
+  whole = whole.replace(/^0+(?=\d)/, "");
+  fraction = fraction.replace(/0+$/, "");
+  return fraction ? `${whole}.${fraction}` : whole;
+}
+
+/** A variant id as typed: the GID, or just its number. */
+export function normalVariant(text) {
+  const value = String(text || "").trim();
+  return /^[0-9]+$/.test(value) ? `gid://shopify/ProductVariant/${value}` : value;
 }

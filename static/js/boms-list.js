@@ -1,0 +1,38 @@
+// The bill of materials list: active or not, what each BOM makes, how many materials, an empty state.
+import { api, pageUrl } from "./api.js";
+import { $, badge, fill, h, showApiError, showFlash, timeElement } from "./ui.js";
+
+const ACTIVE = { true: ["Active", "success"], false: ["Inactive", "neutral"] };
+
+function bomRow(bom) {
+  const count = bom.lines.length;
+  const output = bom.outputTitle || bom.outputVariantId;
+  const meta = [bom.outputSku ? `SKU ${bom.outputSku}` : null, bom.outputTitle ? bom.outputVariantId : null];
+  return h("tr", {},
+    h("th", { scope: "row" }, h("a", { href: pageUrl(`/boms/${bom.id}`), class: "link-strong" }, bom.name)),
+    h("td", {}, badge(ACTIVE[bom.active])),
+    h("td", {},
+      h("span", { class: "cell-title" }, output),
+      h("span", { class: "cell-meta" }, meta.filter(Boolean).join(" · "))),
+    h("td", { class: "numeric" }, `${count} ${count === 1 ? "material" : "materials"}`),
+    h("td", {}, timeElement(bom.updatedAt)));
+}
+
+async function load() {
+  let data;
+  try {
+    data = await api("GET", "/boms");
+  } catch (error) {
+    $("#boms-loading").hidden = true;
+    showApiError(error);
+    return;
+  }
+  $("#boms-loading").hidden = true;
+  fill($("#boms-body"), data.items.map(bomRow));
+  $("#boms-table").hidden = data.items.length === 0;
+  $("#boms-empty").hidden = data.items.length > 0;
+  $("#boms-note").hidden = !data.items.some((bom) => !bom.active);
+}
+
+showFlash();
+load();
