@@ -33,20 +33,17 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-# `tests` is not an installed package, and the signed-token builders live there.
-sys.path.insert(0, str(ROOT))
+# bench/common.py puts the project root on sys.path (`tests` is not an installed package, and the
+# signed-token builders live there).
+from common import BenchError, drive, free_port, print_table, start_gunicorn, stop_server, wait_until_up
 
 import requests  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
@@ -63,10 +60,6 @@ MAX_COMPONENTS = 1000  # the API refuses more rows per order (schemas.MAX_COMPON
 # Should the app decide to call Shopify (say, a token exchange for a shop it thinks is not
 # installed), the call goes to a closed loopback port and fails, instead of leaving the machine.
 OFFLINE_ADMIN_ORIGIN = "http://127.0.0.1:9/{shop}"
-
-
-class BenchError(Exception):
-    """The benchmark could not measure what it meant to (not a finding about the app)."""
 
 
 # ------------------------------------------------------------------ part 1: statements per operation
@@ -184,19 +177,6 @@ def collapsed(statements):
     return runs
 
 
-def print_table(headers: list[str], rows: list[list], right: set[int]) -> None:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
-
-    def line(cells):
-        return "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
-
-    print(line(headers))
-    print("  ".join("-" * w for w in widths))
-    for row in rows:
-        print(line(row))
-
-
 def sql_report(small: dict, large: dict, components: int, dialect: str, show_sql: bool) -> list[str]:
     """Print the table; return the operations whose count grows."""
     print(f"\n1. SQL statements per API operation ({dialect}; whole request, session-token check included;"
@@ -223,12 +203,6 @@ def sql_report(small: dict, large: dict, components: int, dialect: str, show_sql
 # ------------------------------------------------------------------ part 2: requests per second
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_server(config: dict, database_url: str, port: int, workers: int, log_path: Path) -> subprocess.Popen:
     env = {
         **os.environ,
@@ -242,95 +216,10 @@ def start_server(config: dict, database_url: str, port: int, workers: int, log_p
         "SHOPIFY_ADMIN_ORIGIN": OFFLINE_ADMIN_ORIGIN,
         # Per-request INFO logging would be part of what we time.
         "LOG_LEVEL": "WARNING",
+        # The bench is one shop hammering one endpoint: the per-shop budget would refuse it.
+        "RATE_LIMIT_PER_SHOP": "",
     }
-    command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-               "--chdir", str(ROOT), "--log-level", "warning", "--graceful-timeout", "5", "app:app"]
-    with open(log_path, "wb") as log:
-        # A session of its own, so that a stuck server can be killed with its workers and only them.
-        return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-                                start_new_session=True)
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    if proc.poll() is not None:
-        return
-    proc.terminate()  # gunicorn's master stops its workers gracefully on SIGTERM
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=5)
-
-
-def wait_until_up(proc: subprocess.Popen, base: str, log_path: Path, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise BenchError(f"gunicorn exited with {proc.returncode}:\n{log_path.read_text()[-2000:]}")
-        with contextlib.suppress(requests.RequestException):
-            if requests.get(base + "/healthz", timeout=1).status_code == 200:
-                return
-        time.sleep(0.1)
-    raise BenchError(f"gunicorn did not answer /healthz within {timeout:.0f} s:\n{log_path.read_text()[-2000:]}")
-
-
-@dataclass
-class Run:
-    seconds: float = 0.0
-    latencies: list = field(default_factory=list)  # of successful requests, in seconds
-    errors: int = 0
-
-    @property
-    def rate(self) -> float:
-        return len(self.latencies) / self.seconds if self.seconds else 0.0
-
-    def percentile(self, p: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000 if ordered else float("nan")
-
-
-def drive(url: str, domain: str | None, threads: int, seconds: float) -> Run:
-    """Hammer `url` from `threads` threads for `seconds`; `domain` adds a session token."""
-    run, lock = Run(), threading.Lock()
-    start_gate = threading.Barrier(threads + 1)
-    deadline = [0.0]
-
-    def worker():
-        latencies, errors = [], 0
-        token_made, headers = 0.0, {}
-        with requests.Session() as session:
-            start_gate.wait()
-            while time.perf_counter() < deadline[0]:
-                # Tokens live 60 s; minting one per request would add client work to one side only.
-                if domain and time.perf_counter() - token_made > 30:
-                    headers = {"Authorization": f"Bearer {session_token(domain)}"}
-                    token_made = time.perf_counter()
-                began = time.perf_counter()
-                try:
-                    response = session.get(url, headers=headers, timeout=10)
-                    ok = response.status_code == 200
-                except requests.RequestException:
-                    ok = False
-                if ok:
-                    latencies.append(time.perf_counter() - began)
-                else:
-                    errors += 1
-        with lock:
-            run.latencies.extend(latencies)
-            run.errors += errors
-
-    pool = [threading.Thread(target=worker, daemon=True) for _ in range(threads)]
-    for thread in pool:
-        thread.start()
-    deadline[0] = time.perf_counter() + seconds
-    began = time.perf_counter()
-    start_gate.wait()
-    for thread in pool:
-        thread.join()
-    # Requests in flight at the deadline still finish, so the elapsed time is measured, not assumed.
-    run.seconds = time.perf_counter() - began
-    return run
+    return start_gunicorn(env, port, workers, log_path)
 
 
 def prepare_detail_order(app, log: StatementLog, domain: str, components: int) -> int:

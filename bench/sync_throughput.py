@@ -55,8 +55,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # `tests` is not an installed package, and the token builders live there
+# bench/common.py puts the project root on sys.path (`tests` is not an installed package, and the
+# token builders live there).
+from common import ROOT, BenchError, print_table, stop_processes
 
 from flask_migrate import upgrade  # noqa: E402
 
@@ -71,10 +72,6 @@ ORDERS = "/api/production-orders"
 SCHEMA = ROOT / ".cache" / "shopify" / "admin_2026-10.json.gz"
 LOCATION_NUMBER = 501
 LOCATION = f"gid://shopify/Location/{LOCATION_NUMBER}"
-
-
-class BenchError(Exception):
-    """The benchmark could not measure what it meant to (not a finding about the app)."""
 
 
 # ------------------------------------------------------------------ the fake Shopify, observed
@@ -320,18 +317,6 @@ def wait_for_processes(app, procs: list[subprocess.Popen], deadline_seconds: flo
             time.sleep(0.01)
 
 
-def stop_processes(procs: list[subprocess.Popen]) -> None:
-    for proc in procs:  # only the processes started here, by their own handle
-        if proc.poll() is None:
-            proc.terminate()
-    for proc in procs:
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-
-
 def sustained(app, args, run_id: str, database_url: str) -> Throughput:
     fake, recorder = start_fake(args.bucket, args.rate, args.mutation_cost, not args.no_schema)
     procs = []
@@ -381,19 +366,6 @@ def first_dry(answers: list[Answer], mutation_cost: int):
 
 
 # ------------------------------------------------------------------ output
-
-
-def print_table(headers: list[str], rows: list[list], right: set[int]) -> None:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
-
-    def line(cells):
-        return "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
-
-    print(line(headers))
-    print("  ".join("-" * w for w in widths))
-    for row in rows:
-        print(line(row))
 
 
 def report(args, rows, result: Throughput, dialect: str) -> int:

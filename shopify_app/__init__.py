@@ -34,6 +34,13 @@ def _init_database(app: Flask) -> None:
     options.setdefault("pool_pre_ping", True)  # drop connections the server closed (restarts)
     if uri.startswith("postgresql://"):
         app.config["SQLALCHEMY_DATABASE_URI"] = uri.replace("postgresql://", "postgresql+psycopg://", 1)
+    if uri.startswith("postgresql"):
+        # Fail fast instead of hanging when the server is unreachable or a query is stuck: the
+        # request gets a 503 well before gunicorn's timeout kills the worker.
+        options.setdefault("connect_args", {
+            "connect_timeout": 5, "options": "-c statement_timeout=15000",
+            "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3,
+        })
     db.init_app(app)
     if uri.startswith("sqlite"):
         with app.app_context():

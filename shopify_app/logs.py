@@ -21,8 +21,7 @@ class RequestContextFilter(logging.Filter):
         record.shop = getattr(record, "shop", None)
         if has_request_context():
             record.request_id = g.get("request_id")
-            identity = g.get("identity")
-            record.shop = identity.shop.domain if identity is not None else g.get("csp_shop")
+            record.shop = g.get("shop_domain") or g.get("csp_shop")
         return True
 
 

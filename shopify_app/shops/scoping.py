@@ -20,6 +20,9 @@ class RequestIdentity:
 def set_identity(shop: Shop, actor: str) -> None:
     """Record who is calling; called only after a session token has been verified."""
     g.identity = RequestIdentity(shop=shop, actor=actor)
+    # A plain string for log lines: reading shop.domain after a failed transaction would need
+    # the (possibly unreachable) database.
+    g.shop_domain = shop.domain
 
 
 def current_identity() -> RequestIdentity:

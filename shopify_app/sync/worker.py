@@ -17,6 +17,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import aliased
 
 from ..db_types import utcnow
@@ -108,8 +109,20 @@ def sync_worker_command(once: bool, poll_seconds: float | None):
     worker_id = default_worker_id()
     poll = poll_seconds if poll_seconds is not None else float(current_app.config.get("SYNC_POLL_SECONDS", 1.0))
     log.info("sync worker %s started", worker_id)
+    outage = 0
     while True:
-        processed = run_once(worker_id)
+        try:
+            processed = run_once(worker_id)
+            outage = 0
+        except DBAPIError as exc:
+            # The database went away (restart, failover): wait and carry on; leases protect the work.
+            outage += 1
+            log.warning("sync worker %s: database unavailable (%s); retrying", worker_id, type(exc.orig).__name__)
+            db.session.remove()
+            if once:
+                raise
+            time.sleep(min(30.0, poll * 2 ** min(outage, 5)))
+            continue
         db.session.remove()
         if once:
             click.echo(f"processed {processed} push(es)")
