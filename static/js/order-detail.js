@@ -104,7 +104,7 @@ const SYNC_TEXT = {
   failed: () => "Shopify did not accept the last update. Fix the problem below (for example in Shopify), then retry.",
   synced: (o) => (o.sync.adjustments.length
     ? "Shopify inventory has everything this order produced."
-    : o.status === "in_progress"
+    : o.status === "in_progress" || o.status === "draft"
       ? "Produced quantities are sent to Shopify when the order is completed (or as you record them, with live sync)."
       : "Nothing needed to be sent to Shopify."),
 };

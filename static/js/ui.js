@@ -62,7 +62,8 @@ export function syncBadge(order) {
     return badge(["Shop default", "neutral"]);
   }
   if (state === "synced" && !lastSyncedAt) {
-    return badge([order.status === "in_progress" ? "Nothing sent yet" : "Nothing to send", "neutral"]);
+    const notYet = order.status === "in_progress" || order.status === "draft";
+    return badge([notYet ? "Nothing sent yet" : "Nothing to send", "neutral"]);
   }
   return badge(SYNC[state] || [state, "neutral"]);
 }
