@@ -46,6 +46,8 @@ def register_error_handlers(app) -> None:
         code = _HTTP_CODES.get(error.code, "http_error")
         wrapped = AppError(error.description or error.name)
         wrapped.status, wrapped.code = error.code, code
+        # Keep what the HTTP error says about itself (a 405's Allow header, RFC 9110).
+        wrapped.headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
         return _render(wrapped)
 
     @app.errorhandler(OperationalError)

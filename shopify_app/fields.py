@@ -110,7 +110,11 @@ def _no_nul(value: str) -> str:
 
 
 NoNul = AfterValidator(_no_nul)
-ShortText = Annotated[str, StringConstraints(strict=True, max_length=255), NoNul]
+# The same rule, as the OpenAPI document states it (AfterValidator leaves no trace in the schema).
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+# A name a person types: no leading or trailing spaces (the pages trim before sending).
+TRIMMED_PATTERN = "^[^\\s\\u0000]([^\\u0000]*[^\\s\\u0000])?$"
+ShortText = Annotated[str, StringConstraints(strict=True, max_length=255, pattern=NO_NUL_PATTERN), NoNul]
 
 OrderType = Literal["assembly", "disassembly"]
 Unit = Literal["pcs", "cm", "kg", "L", "m2"]

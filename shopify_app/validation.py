@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
 from .errors import ValidationFailed
+from .fields import LOCATION_GID_PATTERN, NO_NUL_PATTERN, TRIMMED_PATTERN, VARIANT_GID_PATTERN
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -30,6 +31,14 @@ class RequestModel(BaseModel):
     not_writable: ClassVar[dict[str, str]] = {}
 
 
+_PATTERN_MESSAGES = {
+    TRIMMED_PATTERN: "must not be blank or start or end with spaces.",
+    NO_NUL_PATTERN: "must not contain the NUL character.",
+    VARIANT_GID_PATTERN: "must be a product variant id like gid://shopify/ProductVariant/123.",
+    LOCATION_GID_PATTERN: "must be a location id like gid://shopify/Location/123.",
+}
+
+
 def json_path(loc: tuple) -> str:
     """('components', 0, 'quantityPlanned') -> 'components[0].quantityPlanned'."""
     path = ""
@@ -49,6 +58,8 @@ def _message(error: dict, model: type[BaseModel]) -> str:
         return "is not a known field."
     if error["type"] == "missing":
         return "is required."
+    if error["type"] == "string_pattern_mismatch":
+        return _PATTERN_MESSAGES.get(error.get("ctx", {}).get("pattern"), error["msg"])
     message = error["msg"]
     # pydantic prefixes custom messages with "Value error, "; the path already says what.
     return message.removeprefix("Value error, ")

@@ -47,7 +47,8 @@ def update_bom(bom_id: int):
     return jsonify(bom_json(service.update_bom(bom, json_body())))
 
 
-@operation("DELETE", BOM, summary="Delete a bill of materials (orders keep their snapshots)", errors=(404,))
+@operation("DELETE", BOM, summary="Delete a bill of materials (orders keep their snapshots)", status=204,
+           errors=(404,))
 def delete_bom(bom_id: int):
     service.delete_bom(service.get_bom(current_shop(), bom_id))
     return "", 204

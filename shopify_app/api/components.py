@@ -13,7 +13,7 @@ COMPONENT = ORDER + "/components/<int:component_id>"
 
 @operation("POST", ORDER + "/components", summary="Add a component row (a variant, or a BOM's output)",
            body=ComponentCreate,
-           response=OrderOut, status=201, errors=WRITE_ERRORS, headers=ETAG)
+           response=OrderOut, status=201, errors=WRITE_ERRORS, headers=ETAG, conditional=True)
 def add_component(order_id: int):
     identity = current_identity()
     order = service.lock_order(identity.shop, order_id)
@@ -24,7 +24,7 @@ def add_component(order_id: int):
 
 
 @operation("PATCH", COMPONENT, summary="Edit a component row", body=ComponentPatch, response=OrderOut,
-           errors=WRITE_ERRORS, headers=ETAG)
+           errors=WRITE_ERRORS, headers=ETAG, conditional=True)
 def update_component(order_id: int, component_id: int):
     identity = current_identity()
     order = service.lock_order(identity.shop, order_id)
@@ -36,7 +36,7 @@ def update_component(order_id: int, component_id: int):
 
 
 @operation("DELETE", COMPONENT, summary="Remove a component row", response=OrderOut,
-           errors=(404, 409, 412), headers=ETAG)
+           errors=(404, 409, 412), headers=ETAG, conditional=True)
 def remove_component(order_id: int, component_id: int):
     identity = current_identity()
     order = service.lock_order(identity.shop, order_id)

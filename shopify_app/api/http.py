@@ -9,7 +9,8 @@ from flask import jsonify, request
 from ..errors import MalformedJSON, VersionMismatch
 from ..production.representations import order_json
 
-_IF_MATCH = re.compile(r'^(?:W/)?"(\d{1,9})"$')
+IF_MATCH_PATTERN = r'^(\*|(W/)?"[0-9]{1,9}")$'  # "*", "3" or W/"3"
+_IF_MATCH = re.compile(r'^(?:W/)?"([0-9]{1,9})"$')
 
 
 def _refuse_constant(name):

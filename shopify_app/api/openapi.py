@@ -6,6 +6,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from .http import IF_MATCH_PATTERN
 from .registry import OPERATIONS, Operation
 
 _PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
@@ -16,7 +17,9 @@ _ERROR_TEXT = {
     404: "Unknown id, or another shop's",
     409: "Not allowed in the order's current status",
     412: "If-Match does not name the current version",
+    413: "The body is larger than 1 MiB",
     422: "Invalid input; details are keyed by JSON path",
+    429: "Too many requests for this shop; see Retry-After",
     503: "The database is unreachable",
 }
 
@@ -40,10 +43,17 @@ def _path(rule: str) -> tuple[str, list[dict]]:
     return "/api" + _PARAM.sub(r"{\2}", rule), params
 
 
+def _without_null(prop: dict) -> dict:
+    # A query string cannot carry null: an optional parameter is simply left out.
+    prop = {k: v for k, v in prop.items() if not (k == "default" and v is None)}
+    branches = [b for b in prop.pop("anyOf", []) if b.get("type") != "null"]
+    return {**prop, **branches[0]} if len(branches) == 1 else ({**prop, "anyOf": branches} if branches else prop)
+
+
 def _query_params(model: type[BaseModel]) -> list[dict]:
     schema = model.model_json_schema(by_alias=True)
     return [
-        {"name": name, "in": "query", "required": False, "schema": prop}
+        {"name": name, "in": "query", "required": False, "schema": _without_null(prop)}
         for name, prop in schema["properties"].items()
     ]
 
@@ -58,9 +68,9 @@ def _operation(op: Operation, refs: dict) -> dict:
     }
     if not op.public:
         doc["security"] = [{"sessionToken": []}]
-    if op.method != "GET" and "<int:order_id>" in op.rule:
+    if op.conditional:
         doc["parameters"].append({"name": "If-Match", "in": "header", "required": False,
-                                  "schema": {"type": "string", "example": '"3"'}})
+                                  "schema": {"type": "string", "pattern": IF_MATCH_PATTERN, "example": '"3"'}})
     if op.body is not None:
         doc["requestBody"] = {"required": True, "content": {
             "application/json": {"schema": refs[(op.body, "validation")]}}}
@@ -71,7 +81,9 @@ def _operation(op: Operation, refs: dict) -> dict:
         success["headers"] = {name: {"description": text, "schema": {"type": "string"}}
                               for name, text in op.headers.items()}
     doc["responses"][str(op.status)] = success
-    error_codes = set(op.errors) | ({401} if not op.public else set()) | {503}
+    error_codes = set(op.errors) | ({401, 429} if not op.public else set()) | {503}
+    if op.body is not None:
+        error_codes |= {400, 413}
     for code in sorted(error_codes):
         doc["responses"][str(code)] = {"description": _ERROR_TEXT[code], "content": {
             "application/json": {"schema": {"$ref": _REF.format(model="ErrorOut")}}}}

@@ -7,7 +7,7 @@ from typing import Annotated
 from flask import jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from ..fields import NoNul
+from ..fields import NO_NUL_PATTERN, NoNul
 from ..production import service
 from ..production.representations import EventListOut, OrderListOut, OrderOut, events_json, order_list_json
 from ..production.schemas import OrderCreate, OrderPatch
@@ -28,7 +28,7 @@ class ListQuery(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     status: Literal["draft", "in_progress", "completed", "cancelled"] | None = None
-    q: Annotated[str, StringConstraints(max_length=200), NoNul] | None = None
+    q: Annotated[str, StringConstraints(max_length=200, pattern=NO_NUL_PATTERN), NoNul] | None = None
     page: Annotated[int, Field(ge=1, le=1_000_000)] = 1
     per_page: Annotated[int, Field(alias="perPage", ge=1, le=250)] = 50
 
@@ -57,7 +57,7 @@ def get_order(order_id: int):
 
 
 @operation("PATCH", ORDER, summary="Edit an order's fields", body=OrderPatch, response=OrderOut,
-           errors=WRITE_ERRORS, headers=ETAG)
+           errors=WRITE_ERRORS, headers=ETAG, conditional=True)
 def update_order(order_id: int):
     identity = current_identity()
     order = service.lock_order(identity.shop, order_id)
@@ -75,19 +75,19 @@ def _transition(order_id: int, apply):
 
 
 @operation("POST", ORDER + "/start", summary="Start a draft order", response=OrderOut,
-           errors=TRANSITION_ERRORS, headers=ETAG)
+           errors=TRANSITION_ERRORS, headers=ETAG, conditional=True)
 def start_order(order_id: int):
     return _transition(order_id, service.start_order)
 
 
 @operation("POST", ORDER + "/complete", summary="Complete an order in progress", response=OrderOut,
-           errors=TRANSITION_ERRORS, headers=ETAG)
+           errors=TRANSITION_ERRORS, headers=ETAG, conditional=True)
 def complete_order(order_id: int):
     return _transition(order_id, service.complete_order)
 
 
 @operation("POST", ORDER + "/cancel", summary="Cancel a draft or in-progress order", response=OrderOut,
-           errors=TRANSITION_ERRORS, headers=ETAG)
+           errors=TRANSITION_ERRORS, headers=ETAG, conditional=True)
 def cancel_order(order_id: int):
     return _transition(order_id, service.cancel_order)
 

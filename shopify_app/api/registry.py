@@ -20,6 +20,7 @@ class Operation:
     errors: tuple[int, ...] = ()
     headers: dict = field(default_factory=dict)
     public: bool = False
+    conditional: bool = False  # reads If-Match (optimistic concurrency on the order)
 
 
 OPERATIONS: list[Operation] = []

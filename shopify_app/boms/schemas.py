@@ -5,12 +5,12 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field, StringConstraints
 
-from ..fields import NoNul, PositiveQuantity, ShortText, SignedQuantity, VariantGID
+from ..fields import TRIMMED_PATTERN, NoNul, PositiveQuantity, ShortText, SignedQuantity, VariantGID
 from ..production.representations import ResponseModel
 from ..validation import RequestModel
 
 MAX_LINES = 250
-BomName = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=128), NoNul]
+BomName = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=128, pattern=TRIMMED_PATTERN), NoNul]
 StrictBool = Annotated[bool, Field(strict=True)]
 _SET_BY_SERVER = "is set by the server and cannot be sent."
 

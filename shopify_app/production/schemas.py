@@ -4,14 +4,15 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field, RootModel, StringConstraints
 
-from ..fields import Id, IsoDate, LocationGID, NoNul, OrderType, PositiveQuantity, Quantity, ShortText, Unit, VariantGID
+from ..fields import NO_NUL_PATTERN, TRIMMED_PATTERN, Id, IsoDate, LocationGID, NoNul, OrderType, PositiveQuantity, Quantity, ShortText, Unit, VariantGID
 from ..validation import RequestModel
 
 MAX_COMPONENTS_PER_ORDER = 1000
 MAX_MATERIALS_PER_COMPONENT = 250
 
-Reference = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=64), NoNul]
-Notes = Annotated[str, StringConstraints(strict=True, max_length=5000), NoNul]
+Reference = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=64, pattern=TRIMMED_PATTERN),
+                      NoNul]
+Notes = Annotated[str, StringConstraints(strict=True, max_length=5000, pattern=NO_NUL_PATTERN), NoNul]
 StrictBool = Annotated[bool, Field(strict=True)]
 
 _SET_BY_SERVER = "is set by the server and cannot be sent."
@@ -45,6 +46,22 @@ class ComponentIn(RequestModel):
     unit: Unit = "pcs"
     quantity_planned: Quantity
     quantity_produced: Quantity | None = None
+    materials: Materials = []
+
+
+class DraftComponentIn(RequestModel):
+    """A component row sent with a new order: a draft, so nothing has been produced yet."""
+
+    not_writable: ClassVar[dict[str, str]] = {
+        "id": _SET_BY_SERVER,
+        "quantityProduced": "can be recorded only once the order has started.",
+    }
+
+    variant_id: VariantGID
+    title: ShortText = ""
+    sku: ShortText = ""
+    unit: Unit = "pcs"
+    quantity_planned: Quantity
     materials: Materials = []
 
 
@@ -92,7 +109,7 @@ class OrderCreate(RequestModel):
     planned_start_date: IsoDate | None = None
     notes: Notes | None = None
     sync_production_order_to_shopify: StrictBool | None = None
-    components: Annotated[list[ComponentIn], Field(max_length=MAX_COMPONENTS_PER_ORDER)] = []
+    components: Annotated[list[DraftComponentIn], Field(max_length=MAX_COMPONENTS_PER_ORDER)] = []
 
 
 class OrderPatch(RequestModel):

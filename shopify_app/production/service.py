@@ -24,7 +24,7 @@ from . import lifecycle
 from .history import Changes
 from .lifecycle import Action, OrderStatus, SyncSettings
 from .models import Component, OrderEvent, ProductionOrder
-from .history import component_snapshot
+from .history import component_snapshot, materials_for_history
 from .schemas import (MAX_COMPONENTS_PER_ORDER, ComponentFromBom, ComponentIn, ComponentPatch, OrderCreate,
                       OrderPatch)
 
@@ -183,8 +183,9 @@ def _commit(order: ProductionOrder, shop: Shop, event_type: str, actor: str, cha
     return order
 
 
-def _check_produced_allowed(status: str, fields_set, path: str) -> None:
-    if "quantity_produced" in fields_set:
+def _check_produced_allowed(status: str, row, path: str) -> None:
+    # An explicit null records nothing.
+    if "quantity_produced" in row.model_fields_set and row.quantity_produced is not None:
         lifecycle.ensure_can_record_produced(status, path)
 
 
@@ -194,9 +195,7 @@ def _check_produced_allowed(status: str, fields_set, path: str) -> None:
 
 def create_order(shop: Shop, data, *, actor: str) -> ProductionOrder:
     """Create a draft order (with optional component rows) from a request body."""
-    body = parse(OrderCreate, data)
-    for index, row in enumerate(body.components):
-        _check_produced_allowed(OrderStatus.DRAFT, row.model_fields_set, f"components[{index}].quantityProduced")
+    body = parse(OrderCreate, data)  # its rows cannot carry produced quantities: a new order is a draft
     if _reference_taken(shop, body.reference):
         raise _duplicate_reference(body.reference)
     now = utcnow()
@@ -258,7 +257,7 @@ def add_component(order: ProductionOrder, shop: Shop, data, *, actor: str, expec
     lifecycle.ensure_editable(order.status)
     from_bom = isinstance(data, dict) and "bomId" in data
     row = parse(ComponentFromBom if from_bom else ComponentIn, data)
-    _check_produced_allowed(order.status, row.model_fields_set, "quantityProduced")
+    _check_produced_allowed(order.status, row, "quantityProduced")
     if len(order.components) >= MAX_COMPONENTS_PER_ORDER:
         raise ValidationFailed(
             f"An order can have at most {MAX_COMPONENTS_PER_ORDER} component rows.",
@@ -289,7 +288,7 @@ def update_component(order, component, shop: Shop, data, *, actor: str, expected
     check_version(order, expected_version)
     lifecycle.ensure_editable(order.status)
     patch = parse(ComponentPatch, data)
-    _check_produced_allowed(order.status, patch.model_fields_set, "quantityProduced")
+    _check_produced_allowed(order.status, patch, "quantityProduced")
     changes = Changes()
     for api_name, attr in COMPONENT_FIELDS.items():
         if attr not in patch.model_fields_set:
