@@ -695,7 +695,7 @@ def report_shopify(args, window: Window, samples, retried: dict, queued: int, dr
         ["every push finished", f"{'yes' if drained else 'NO'}, {back:.1f} s after Shopify returned "
                                 f"({waited:.1f} s after the load stopped)"],
     ]
-    print(f"\n3. Shopify down\n")
+    print("\n3. Shopify down\n")
     print_table(["check", "value"], rows, right=set())
     if bad:
         failures.append(f"{len(bad)} API requests failed while only Shopify was down: {describe(classify(bad))}")

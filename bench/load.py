@@ -181,7 +181,7 @@ def list_scaling(args, base: str, database_url: str, engine, big: str, small: st
                  "count SQL big ms", "HTTP small ms", "HTTP big ms", "HTTP big/small"], rows,
                 right={2, 3, 4, 5, 6, 7, 8})
     if args.plans:
-        print(f"\n   The page query the app sends (parameters bound by the driver):\n")
+        print("\n   The page query the app sends (parameters bound by the driver):\n")
         print("   " + " ".join(plans[0][2].split()))
         for label, query, _, page_plan, count_plan in plans:
             print(f"\n   -- {label} ({query}), big shop: page query")

@@ -8,7 +8,6 @@ import os
 
 from flask import Flask
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 from .config import load_config
 from .db_types import render_migration_type

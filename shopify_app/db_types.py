@@ -7,6 +7,8 @@ from sqlalchemy import BigInteger, DateTime
 from sqlalchemy.types import TypeDecorator
 
 QUANTITY_PLACES = 3
+# Primary keys are 32-bit integers: a larger id cannot exist, and PostgreSQL refuses to compare with one.
+MAX_ID = 2**31 - 1
 _SCALE = 10**QUANTITY_PLACES
 
 

@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BeforeValidator, PlainSerializer, StringConstraints, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, StringConstraints, WithJsonSchema
 
 MAX_QUANTITY = Decimal("999999999.999")
 QUANTITY_PLACES = 3
@@ -115,6 +115,9 @@ NO_NUL_PATTERN = "^[^\\u0000]*$"
 # A name a person types: no leading or trailing spaces (the pages trim before sending).
 TRIMMED_PATTERN = "^[^\\s\\u0000]([^\\u0000]*[^\\s\\u0000])?$"
 ShortText = Annotated[str, StringConstraints(strict=True, max_length=255, pattern=NO_NUL_PATTERN), NoNul]
+
+StrictBool = Annotated[bool, Field(strict=True)]  # true/false only, never 0/1 or "true"
+SET_BY_SERVER = "is set by the server and cannot be sent."
 
 OrderType = Literal["assembly", "disassembly"]
 Unit = Literal["pcs", "cm", "kg", "L", "m2"]

@@ -18,7 +18,6 @@ import requests
 import responses
 from cryptography.fernet import Fernet
 from responses import matchers
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shopify_app.admin_api.errors import ReauthRequired, ShopifyUnavailable

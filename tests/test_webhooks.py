@@ -24,7 +24,7 @@ from shopify_app.shops import tokens
 from shopify_app.shops.models import Shop
 from shopify_app.webhooks.models import WebhookDelivery
 
-from .builders import (API_KEY, API_SECRET, LOCATION, OTHER_SHOP, PREVIOUS_SECRET, SCOPES, SHOP, VARIANT,
+from .builders import (API_KEY, API_SECRET, LOCATION, OTHER_SHOP, PREVIOUS_SECRET, SCOPES, SHOP,
                        VARIANT_2, component, installed_shop, session_token)
 from .conftest import AuthedClient
 

@@ -5,14 +5,13 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field, StringConstraints
 
-from ..fields import TRIMMED_PATTERN, NoNul, PositiveQuantity, ShortText, SignedQuantity, VariantGID
+from ..fields import (SET_BY_SERVER, TRIMMED_PATTERN, NoNul, PositiveQuantity, ShortText, SignedQuantity, StrictBool,
+                      VariantGID)
 from ..production.representations import ResponseModel
 from ..validation import RequestModel
 
 MAX_LINES = 250
 BomName = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=128, pattern=TRIMMED_PATTERN), NoNul]
-StrictBool = Annotated[bool, Field(strict=True)]
-_SET_BY_SERVER = "is set by the server and cannot be sent."
 
 
 class BomLineIn(RequestModel):
@@ -27,7 +26,7 @@ Lines = Annotated[list[BomLineIn], Field(min_length=1, max_length=MAX_LINES)]
 class BomIn(RequestModel):
     """A new bill of materials."""
 
-    not_writable: ClassVar[dict[str, str]] = {n: _SET_BY_SERVER for n in ("id", "createdAt", "updatedAt")}
+    not_writable: ClassVar[dict[str, str]] = {n: SET_BY_SERVER for n in ("id", "createdAt", "updatedAt")}
 
     name: BomName
     output_variant_id: VariantGID

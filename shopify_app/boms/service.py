@@ -3,7 +3,7 @@
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..db_types import utcnow
+from ..db_types import MAX_ID, utcnow
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..shops.models import Shop
@@ -11,7 +11,6 @@ from ..validation import parse
 from .models import Bom, BomLine
 from .schemas import BomIn, BomPatch
 
-MAX_ID = 2**31 - 1
 
 
 def get_bom(shop: Shop, bom_id: int) -> Bom:

@@ -4,7 +4,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field, RootModel, StringConstraints
 
-from ..fields import NO_NUL_PATTERN, TRIMMED_PATTERN, Id, IsoDate, LocationGID, NoNul, OrderType, PositiveQuantity, Quantity, ShortText, Unit, VariantGID
+from ..fields import SET_BY_SERVER, StrictBool, NO_NUL_PATTERN, TRIMMED_PATTERN, Id, IsoDate, LocationGID, NoNul, OrderType, PositiveQuantity, Quantity, ShortText, Unit, VariantGID
 from ..validation import RequestModel
 
 MAX_COMPONENTS_PER_ORDER = 1000
@@ -13,11 +13,9 @@ MAX_MATERIALS_PER_COMPONENT = 250
 Reference = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=64, pattern=TRIMMED_PATTERN),
                       NoNul]
 Notes = Annotated[str, StringConstraints(strict=True, max_length=5000, pattern=NO_NUL_PATTERN), NoNul]
-StrictBool = Annotated[bool, Field(strict=True)]
 
-_SET_BY_SERVER = "is set by the server and cannot be sent."
 ORDER_SERVER_FIELDS = {
-    name: _SET_BY_SERVER
+    name: SET_BY_SERVER
     for name in ("id", "status", "startedAt", "completedAt", "cancelledAt", "createdAt",
                  "updatedAt", "version", "editable", "availableActions", "sync")
 }
@@ -38,7 +36,7 @@ Materials = Annotated[list[MaterialIn], Field(max_length=MAX_MATERIALS_PER_COMPO
 class ComponentIn(RequestModel):
     """A new component row."""
 
-    not_writable: ClassVar[dict[str, str]] = {"id": _SET_BY_SERVER}
+    not_writable: ClassVar[dict[str, str]] = {"id": SET_BY_SERVER}
 
     variant_id: VariantGID
     title: ShortText = ""
@@ -53,7 +51,7 @@ class DraftComponentIn(RequestModel):
     """A component row sent with a new order: a draft, so nothing has been produced yet."""
 
     not_writable: ClassVar[dict[str, str]] = {
-        "id": _SET_BY_SERVER,
+        "id": SET_BY_SERVER,
         "quantityProduced": "can be recorded only once the order has started.",
     }
 
@@ -69,7 +67,7 @@ class ComponentFromBom(RequestModel):
     """A new component row for a BOM's output, its lines snapshotted as the row's materials."""
 
     not_writable: ClassVar[dict[str, str]] = {
-        "id": _SET_BY_SERVER,
+        "id": SET_BY_SERVER,
         **{name: "comes from the bill of materials; leave it out when sending bomId."
            for name in ("variantId", "title", "sku", "materials")},
     }
@@ -87,7 +85,7 @@ class ComponentCreate(RootModel[ComponentIn | ComponentFromBom]):
 class ComponentPatch(RequestModel):
     """Changes to a component row; only the fields sent are changed."""
 
-    not_writable: ClassVar[dict[str, str]] = {"id": _SET_BY_SERVER}
+    not_writable: ClassVar[dict[str, str]] = {"id": SET_BY_SERVER}
 
     variant_id: VariantGID = None
     title: ShortText = None

@@ -14,7 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..boms.service import active_bom_for_order
-from ..db_types import utcnow
+from ..db_types import MAX_ID, utcnow
 from ..errors import Conflict, InvalidTransition, NotFound, ValidationFailed, VersionMismatch
 from ..extensions import db
 from ..shops.models import Shop
@@ -48,9 +48,6 @@ COMPONENT_FIELDS = {
 
 
 # ---------------------------------------------------------------- reading
-
-
-MAX_ID = 2**31 - 1  # ids are 32-bit integers; anything larger cannot exist (and must not reach the DB)
 
 
 def _existing_id(value: int, what: str = "production order") -> int:
