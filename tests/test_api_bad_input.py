@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from shopify_app.extensions import db
 
-from .builders import LOCATION, OTHER_SHOP, SHOP, VARIANT, VARIANT_2, component, installed_shop
+from .builders import LOCATION, OTHER_SHOP, VARIANT, VARIANT_2, component, installed_shop
+from .both_databases import backend, client, shop  # noqa: F401  (SQLite, then PostgreSQL)
 from .conftest import AuthedClient
 
 ORDERS = "/api/production-orders"
@@ -24,22 +25,6 @@ ONE_MIB = 1024 * 1024
 
 
 # ------------------------------------------------------------------ fixtures: both databases
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def backend(request):
-    """The app on SQLite, then on PostgreSQL (skipped when the server is unreachable)."""
-    return request.getfixturevalue("app" if request.param == "sqlite" else "pg_app")
-
-
-@pytest.fixture
-def client(backend):
-    return backend.test_client()
-
-
-@pytest.fixture
-def shop(backend):
-    return installed_shop(SHOP)
 
 
 @pytest.fixture

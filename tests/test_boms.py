@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from shopify_app.extensions import db
 
-from .builders import LOCATION, OTHER_SHOP, SHOP, installed_shop
+from .builders import LOCATION, OTHER_SHOP, installed_shop
+from .both_databases import backend, client, shop  # noqa: F401  (SQLite, then PostgreSQL)
 from .conftest import AuthedClient
 
 BOMS = "/api/boms"
@@ -32,22 +33,6 @@ CANDLE_MATERIALS = [{"variantId": WAX, "title": "Wax", "quantityPerUnit": 0.25},
 
 
 # ------------------------------------------------------------------ fixtures: both databases
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def backend(request):
-    """The app on SQLite, then on PostgreSQL (a failure there with REQUIRE_POSTGRES=1)."""
-    return request.getfixturevalue("app" if request.param == "sqlite" else "pg_app")
-
-
-@pytest.fixture
-def client(backend):
-    return backend.test_client()
-
-
-@pytest.fixture
-def shop(backend):
-    return installed_shop(SHOP)
 
 
 @pytest.fixture
