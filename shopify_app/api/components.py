@@ -1,6 +1,6 @@
 """Component rows of an order: add, edit, remove. Each answers with the whole order."""
 
-from ..production import service
+from ..production import queries, service
 from ..production.representations import OrderOut
 from ..production.schemas import ComponentCreate, ComponentPatch
 from ..shops.scoping import current_identity
@@ -16,7 +16,7 @@ COMPONENT = ORDER + "/components/<int:component_id>"
            response=OrderOut, status=201, errors=WRITE_ERRORS, headers=ETAG, conditional=True)
 def add_component(order_id: int):
     identity = current_identity()
-    order = service.lock_order(identity.shop, order_id)
+    order = queries.lock_order(identity.shop, order_id)
     data = json_body()
     order = service.add_component(order, identity.shop, data, actor=identity.actor,
                                   expected_version=expected_version())
@@ -27,8 +27,8 @@ def add_component(order_id: int):
            errors=WRITE_ERRORS, headers=ETAG, conditional=True)
 def update_component(order_id: int, component_id: int):
     identity = current_identity()
-    order = service.lock_order(identity.shop, order_id)
-    component = service.get_component(order, component_id)
+    order = queries.lock_order(identity.shop, order_id)
+    component = queries.get_component(order, component_id)
     data = json_body()
     order = service.update_component(order, component, identity.shop, data, actor=identity.actor,
                                      expected_version=expected_version())
@@ -39,8 +39,8 @@ def update_component(order_id: int, component_id: int):
            errors=(404, 409, 412), headers=ETAG, conditional=True)
 def remove_component(order_id: int, component_id: int):
     identity = current_identity()
-    order = service.lock_order(identity.shop, order_id)
-    component = service.get_component(order, component_id)
+    order = queries.lock_order(identity.shop, order_id)
+    component = queries.get_component(order, component_id)
     order = service.remove_component(order, component, identity.shop, actor=identity.actor,
                                      expected_version=expected_version())
     return order_response(order)

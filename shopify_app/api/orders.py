@@ -8,7 +8,7 @@ from flask import jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from ..fields import NO_NUL_PATTERN, NoNul
-from ..production import service
+from ..production import queries, service
 from ..production.representations import EventListOut, OrderListOut, OrderOut, events_json, order_list_json
 from ..production.schemas import OrderCreate, OrderPatch
 from ..shops.scoping import current_identity, current_shop
@@ -37,7 +37,7 @@ class ListQuery(BaseModel):
            query=ListQuery, response=OrderListOut, errors=(422,))
 def list_orders():
     query = parse(ListQuery, request.args.to_dict())
-    orders, total = service.list_orders(current_shop(), status=query.status, q=query.q,
+    orders, total = queries.list_orders(current_shop(), status=query.status, q=query.q,
                                         page=query.page, per_page=query.per_page)
     return jsonify(order_list_json(orders, query.page, query.per_page, total))
 
@@ -53,14 +53,14 @@ def create_order():
 @operation("GET", ORDER, summary="One order with its components", response=OrderOut, errors=(404,),
            headers=ETAG)
 def get_order(order_id: int):
-    return order_response(service.get_order(current_shop(), order_id))
+    return order_response(queries.get_order(current_shop(), order_id))
 
 
 @operation("PATCH", ORDER, summary="Edit an order's fields", body=OrderPatch, response=OrderOut,
            errors=WRITE_ERRORS, headers=ETAG, conditional=True)
 def update_order(order_id: int):
     identity = current_identity()
-    order = service.lock_order(identity.shop, order_id)
+    order = queries.lock_order(identity.shop, order_id)
     data = json_body()
     order = service.update_order(order, identity.shop, data, actor=identity.actor,
                                  expected_version=expected_version())
@@ -69,7 +69,7 @@ def update_order(order_id: int):
 
 def _transition(order_id: int, apply):
     identity = current_identity()
-    order = service.lock_order(identity.shop, order_id)
+    order = queries.lock_order(identity.shop, order_id)
     order = apply(order, identity.shop, actor=identity.actor, expected_version=expected_version())
     return order_response(order)
 
@@ -95,12 +95,12 @@ def cancel_order(order_id: int):
 @operation("GET", ORDER + "/events", summary="The order's history, oldest first",
            response=EventListOut, errors=(404,))
 def list_events(order_id: int):
-    return jsonify(events_json(service.list_events(current_shop(), order_id)))
+    return jsonify(events_json(queries.list_events(current_shop(), order_id)))
 
 
 @operation("POST", ORDER + "/sync", summary="Queue a retry of a failed or pending push to Shopify",
            response=OrderOut, status=202, errors=(404, 409), headers=ETAG)
 def retry_sync(order_id: int):
     # Never pushes inside the request: the worker does, under the push's idempotency keys.
-    order = service.retry_sync(service.lock_order(current_shop(), order_id))
+    order = service.retry_sync(queries.lock_order(current_shop(), order_id))
     return order_response(order, 202)

@@ -1,30 +1,28 @@
 """The only code that writes production orders: every API route, page, CLI and worker comes here.
 
-Writes follow one pattern: `lock_order` (the row lock on PostgreSQL, 404 for another shop's id),
+Writes follow one pattern: `queries.lock_order` (the row lock on PostgreSQL, 404 for another shop's id),
 then one of the functions below, which checks `If-Match` (412), asks `lifecycle` what is allowed
 (409), validates the input (422), applies it, appends exactly one event and commits. The order's
 `version` column guards the UPDATE itself, so even without a row lock (SQLite) two racing writers
 cannot both succeed.
 """
 
-from sqlalchemy import delete, exists, func, insert, or_, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..boms.service import active_bom_for_order
-from ..db_types import MAX_ID, utcnow
-from ..errors import Conflict, InvalidTransition, NotFound, ValidationFailed, VersionMismatch
+from ..db_types import utcnow
+from ..errors import Conflict, InvalidTransition, ValidationFailed, VersionMismatch
 from ..extensions import db
 from ..shops.models import Shop
 from ..sync import outbox
 from ..validation import parse
 from . import lifecycle
-from .history import Changes
+from .history import Changes, component_snapshot, materials_for_history
 from .lifecycle import Action, OrderStatus, SyncSettings
 from .models import Component, OrderEvent, ProductionOrder
-from .history import component_snapshot, materials_for_history
 from .schemas import (MAX_COMPONENTS_PER_ORDER, ComponentFromBom, ComponentIn, ComponentPatch, OrderCreate,
                       OrderPatch)
 
@@ -45,83 +43,6 @@ COMPONENT_FIELDS = {
     "quantityProduced": "quantity_produced",
     "materials": "materials",
 }
-
-
-# ---------------------------------------------------------------- reading
-
-
-def _existing_id(value: int, what: str = "production order") -> int:
-    if not 1 <= value <= MAX_ID:
-        raise NotFound(f"No {what} with this id.", {"id": value})
-    return value
-
-
-def _scoped_order(shop: Shop, order_id: int):
-    return select(ProductionOrder).where(ProductionOrder.id == _existing_id(order_id),
-                                         ProductionOrder.shop_id == shop.id)
-
-
-def get_order(shop: Shop, order_id: int) -> ProductionOrder:
-    """One order of `shop` with its components, or NotFound (also for another shop's id)."""
-    order = db.session.scalars(
-        _scoped_order(shop, order_id).options(selectinload(ProductionOrder.components))
-    ).one_or_none()
-    if order is None:
-        raise NotFound("No production order with this id.", {"id": order_id})
-    return order
-
-
-def lock_order(shop: Shop, order_id: int) -> ProductionOrder:
-    """Load an order for writing: row-locked until the commit (PostgreSQL), re-read fresh."""
-    # The rows are read under the same lock, so the answer shows exactly what this request wrote.
-    order = db.session.scalars(
-        _scoped_order(shop, order_id).with_for_update(of=ProductionOrder)
-        .options(selectinload(ProductionOrder.components))
-        .execution_options(populate_existing=True)
-    ).one_or_none()
-    if order is None:
-        raise NotFound("No production order with this id.", {"id": order_id})
-    return order
-
-
-def get_component(order: ProductionOrder, component_id: int) -> Component:
-    """A component row of `order`, or NotFound."""
-    component = next((c for c in order.components if c.id == component_id), None)
-    if component is None:
-        raise NotFound("No component with this id on this order.", {"componentId": component_id})
-    return component
-
-
-def list_orders(shop: Shop, *, status=None, q=None, page=1, per_page=50):
-    """A page of the shop's orders, newest first, and the total matching."""
-    conditions = [ProductionOrder.shop_id == shop.id]
-    if status:
-        conditions.append(ProductionOrder.status == status)
-    if q:
-        needle = q.lower()
-        component_match = exists().where(
-            Component.order_id == ProductionOrder.id,
-            or_(func.lower(Component.sku).contains(needle, autoescape=True),
-                func.lower(Component.title).contains(needle, autoescape=True)),
-        )
-        conditions.append(or_(ProductionOrder.reference_key.contains(needle, autoescape=True), component_match))
-    total = db.session.scalar(select(func.count()).select_from(ProductionOrder).where(*conditions))
-    orders = db.session.scalars(
-        select(ProductionOrder).where(*conditions)
-        .order_by(ProductionOrder.created_at.desc(), ProductionOrder.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return orders, total
-
-
-def list_events(shop: Shop, order_id: int) -> list[OrderEvent]:
-    """An order's history, oldest first."""
-    if db.session.scalar(select(ProductionOrder.id).where(
-            ProductionOrder.id == _existing_id(order_id), ProductionOrder.shop_id == shop.id)) is None:
-        raise NotFound("No production order with this id.", {"id": order_id})
-    return db.session.scalars(
-        select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id)
-    ).all()
 
 
 # ---------------------------------------------------------------- helpers
