@@ -7,7 +7,7 @@ from shopify_app.devshop import FakeShopify, FakeShopifyConfig, FakeStore
 from shopify_app.extensions import db
 from shopify_app.sync.worker import run_once
 
-from .builders import API_KEY, API_SECRET, auth_headers
+from .builders import API_KEY, API_SECRET, SHOP, auth_headers
 
 FAST_SYNC = {
     # Backoff, lease and timeouts are settings so fault tests run in seconds, not minutes.
@@ -59,3 +59,19 @@ def fake_shopify(admin_schema_path):
     fake = start_fake(admin_schema_path)
     yield fake
     fake.stop()
+
+
+def candle_workshop(fake: FakeShopify, database_path, base_config, stock: dict | None = None):
+    """The fake store with two locations and candle, wax and wick; an app on `database_path`
+    installed on SHOP through token exchange. `stock` maps a variant GID to its Workshop quantity."""
+    store = fake.store
+    store.add_location(SHOP, 7001, "Workshop")
+    store.add_location(SHOP, 7002, "Shop front")
+    for number, title in ((8001, "Candle"), (8002, "Wax"), (8003, "Wick")):
+        quantity = (stock or {}).get(f"gid://shopify/ProductVariant/{number}")
+        store.add_variant(SHOP, number, title, inventory_item_id=number + 1000,
+                          available={"gid://shopify/Location/7001": quantity} if quantity is not None else None)
+    app = app_for(fake, f"sqlite:///{database_path}", base_config)
+    client = app.test_client()
+    install(client, SHOP)
+    return app, client, store

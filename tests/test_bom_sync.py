@@ -11,7 +11,7 @@ import pytest
 
 from .builders import SHOP, auth_headers
 from .conftest import base_config
-from .sync_fixtures import app_for, drain, fake_shopify, install  # noqa: F401
+from .sync_fixtures import candle_workshop, drain, fake_shopify  # noqa: F401
 
 ORDERS = "/api/production-orders"
 BOMS = "/api/boms"
@@ -30,17 +30,7 @@ def synced(fake_shopify, tmp_path, sqlite_template):
 
     path = tmp_path / "sync.sqlite3"
     shutil.copy(sqlite_template, path)
-    store = fake_shopify.store
-    store.add_location(SHOP, 7001, "Workshop")
-    store.add_location(SHOP, 7002, "Shop front")
-    for number, title in ((8001, "Candle"), (8002, "Wax"), (8003, "Wick")):
-        variant = f"gid://shopify/ProductVariant/{number}"
-        store.add_variant(SHOP, number, title, inventory_item_id=number + 1000,
-                          available={WORKSHOP: STARTING_STOCK[variant]})
-    app = app_for(fake_shopify, f"sqlite:///{path}", base_config)
-    client = app.test_client()
-    install(client, SHOP)
-    return app, client, store
+    return candle_workshop(fake_shopify, path, base_config, STARTING_STOCK)
 
 
 def call(client, method, path, expect=200, **kw):

@@ -6,7 +6,7 @@ from shopify_app.sync.models import SyncPush
 
 from .builders import SHOP, auth_headers
 from .conftest import base_config
-from .sync_fixtures import app_for, drain, fake_shopify, install  # noqa: F401
+from .sync_fixtures import candle_workshop, drain, fake_shopify  # noqa: F401
 
 ORDERS = "/api/production-orders"
 CANDLE, WAX, WICK = (f"gid://shopify/ProductVariant/{n}" for n in (8001, 8002, 8003))
@@ -19,15 +19,7 @@ def synced(fake_shopify, tmp_path, sqlite_template):
 
     path = tmp_path / "sync.sqlite3"
     shutil.copy(sqlite_template, path)
-    store = fake_shopify.store
-    store.add_location(SHOP, 7001, "Workshop")
-    store.add_location(SHOP, 7002, "Shop front")
-    for number, title in ((8001, "Candle"), (8002, "Wax"), (8003, "Wick")):
-        store.add_variant(SHOP, number, title, inventory_item_id=number + 1000)
-    app = app_for(fake_shopify, f"sqlite:///{path}", base_config)
-    client = app.test_client()
-    install(client, SHOP)
-    return app, client, store
+    return candle_workshop(fake_shopify, path, base_config)
 
 
 def call(client, method, path, expect=200, **kw):

@@ -10,12 +10,10 @@ from urllib.parse import urlencode, urlsplit
 from flask import g, redirect, request, url_for
 
 from ..errors import Unauthorized
-from ..shops import tokens
 from ..shops.models import Shop
 from ..shops.scoping import set_identity
-from ..shops.service import find_installed_shop
 from .session_token import SHOP_DOMAIN, decode_session_token
-from .token_exchange import install_with_session_token
+from .token_exchange import shop_for_session_token
 
 
 def _query_without(*names: str) -> list[tuple[str, str]]:
@@ -39,9 +37,7 @@ def authenticate_page_load() -> Shop | object | None:
             claims = decode_session_token("Bearer " + id_token)
         except Unauthorized:
             return bounce_response()  # usually just expired (they live a minute): get a fresh one
-        shop = find_installed_shop(claims["shop"])
-        if shop is None or not tokens.has_usable_offline_token(shop):
-            shop = install_with_session_token(claims["shop"], id_token)
+        shop = shop_for_session_token(claims["shop"], id_token)
         g.csp_shop = shop.domain
         set_identity(shop, str(claims["sub"]))
         return shop

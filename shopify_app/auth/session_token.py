@@ -8,10 +8,8 @@ from flask import current_app, request
 
 from ..errors import Unauthorized
 from ..rate_limit import spend_request
-from .token_exchange import install_with_session_token
-from ..shops import tokens
+from .token_exchange import shop_for_session_token
 from ..shops.scoping import set_identity
-from ..shops.service import find_installed_shop
 
 SHOP_DOMAIN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]*\.myshopify\.com$")
 
@@ -64,8 +62,6 @@ def authenticate() -> None:
     """
     header = bearer_header()
     claims = decode_session_token(header)
-    shop = find_installed_shop(claims["shop"])
-    if shop is None or not tokens.has_usable_offline_token(shop):
-        shop = install_with_session_token(claims["shop"], header.removeprefix("Bearer ").strip())
+    shop = shop_for_session_token(claims["shop"], header.removeprefix("Bearer ").strip())
     set_identity(shop, str(claims["sub"]))
     spend_request(shop.domain)

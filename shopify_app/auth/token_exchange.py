@@ -14,7 +14,7 @@ from ..extensions import db
 from ..shops import tokens
 from ..shops.locking import lock_shop
 from ..shops.models import Shop
-from ..shops.service import create_shop
+from ..shops.service import create_shop, find_installed_shop
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,17 @@ def mark_installed(shop: Shop, now) -> None:
     """A (re-)install: the latest install time orders late webhooks from an earlier install."""
     if not shop.is_installed:
         shop.installed_at, shop.uninstalled_at = now, None
+
+
+def shop_for_session_token(domain: str, session_token: str) -> Shop:
+    """The shop a verified session token names, installed by token exchange first if it must be.
+
+    The common case (installed, usable token) costs one read and no lock.
+    """
+    shop = find_installed_shop(domain)
+    if shop is not None and tokens.has_usable_offline_token(shop):
+        return shop
+    return install_with_session_token(domain, session_token)
 
 
 def install_with_session_token(domain: str, session_token: str) -> Shop:
