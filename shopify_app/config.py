@@ -57,6 +57,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SHOPIFY_SCOPES": env("SHOPIFY_SCOPES", DEFAULT_SCOPES),
         "SHOPIFY_API_VERSION": env("SHOPIFY_API_VERSION", DEFAULT_API_VERSION),
         "SHOPIFY_ADMIN_ORIGIN": env("SHOPIFY_ADMIN_ORIGIN", ""),
+        # Demo mode's fake Shopify validates GraphQL against this schema; empty: `make schema`'s copy.
+        "SHOPIFY_SCHEMA_PATH": env("SHOPIFY_SCHEMA_PATH", ""),
         "SQLALCHEMY_DATABASE_URI": env("DATABASE_URL") or _sqlite_default(instance_path),
         "TOKEN_ENCRYPTION_KEY": env("TOKEN_ENCRYPTION_KEY", ""),
         "SECRET_KEY": env("SECRET_KEY", ""),

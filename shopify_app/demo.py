@@ -33,11 +33,10 @@ def demo_overrides(instance_path: str) -> dict:
     }
 
 
-def _schema_path() -> str | None:
+def _schema_path(configured: str) -> str | None:
     from . import PROJECT_ROOT
 
-    path = os.environ.get("SHOPIFY_SCHEMA_PATH") or os.path.join(PROJECT_ROOT, ".cache", "shopify",
-                                                                   "admin_2026-10.json.gz")
+    path = configured or os.path.join(PROJECT_ROOT, ".cache", "shopify", "admin_2026-10.json.gz")
     return path if os.path.exists(path) else None
 
 
@@ -89,7 +88,7 @@ class DemoServices:
         config = app.config
         self.fake = FakeShopify(FakeShopifyConfig(api_key=config["SHOPIFY_API_KEY"],
                                                   api_secret=config["SHOPIFY_API_SECRET"],
-                                                  schema_path=_schema_path()), self.store)
+                                                  schema_path=_schema_path(config["SHOPIFY_SCHEMA_PATH"])), self.store)
         self._stop = threading.Event()
         self._worker = threading.Thread(target=_run_worker, args=(app, self._stop), name="demo-sync-worker",
                                         daemon=True)
