@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import current_app, jsonify, render_template, request
+from flask import current_app, g, jsonify, render_template, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -19,7 +19,10 @@ def _render(error: AppError):
     if request.path.startswith(_JSON_PREFIXES):
         response = jsonify(error.to_dict())
     else:  # a person in a browser (install, callback, pages): a page, not JSON
-        response = render_template("error.html", error=error)
+        # With a verified shop the page is shown inside its admin: App Bridge, like every page there.
+        in_admin = bool(g.get("csp_shop"))
+        response = render_template("error.html", error=error,
+                                   api_key=current_app.config["SHOPIFY_API_KEY"] if in_admin else None)
         response = current_app.make_response(response)
     response.status_code = error.status
     response.headers.update(error.headers)

@@ -18,6 +18,7 @@ from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+import requests
 import responses
 from responses import matchers
 from sqlalchemy import func, select
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session
 from shopify_app.extensions import db
 from shopify_app.shops.models import Shop
 
+from .both_databases import backend  # noqa: F401
 from .builders import API_KEY, API_SECRET, PREVIOUS_SECRET, SCOPES, SHOP, OTHER_SHOP, installed_shop, session_token
 
 APP_BRIDGE = "https://cdn.shopify.com/shopifycloud/app-bridge.js"
@@ -354,3 +356,111 @@ def test_api_calls_never_take_the_session_token_from_the_url(client, shop):
     response = client.get(f"/api/settings?id_token={session_token()}")
     assert response.status_code == 401
     assert response.headers["X-Shopify-Retry-Invalid-Session-Request"] == "1"
+
+
+# ------------------------------------------------------------------ a failed exchange on a page load
+
+
+def exchange_failure(rsps, failure: str):
+    """Shopify's token endpoint refusing (or failing) the exchange in one of several ways."""
+    if failure == "invalid_subject_token":
+        rsps.post(token_url(NEW_SHOP), status=400, json={"error": "invalid_subject_token"})
+    elif failure == "invalid_client":
+        rsps.post(token_url(NEW_SHOP), status=401, json={"error": "invalid_client"})
+    elif failure == "shopify_down":
+        rsps.post(token_url(NEW_SHOP), status=503, body="Service Unavailable")
+    else:
+        rsps.post(token_url(NEW_SHOP), body=requests.exceptions.ConnectionError("connection reset"))
+
+
+def assert_frameable_error_page(response, shop: str):
+    """Never a blank frame: a page the shop's admin may frame, with App Bridge, and no token in it."""
+    assert response.status_code == 401, response.status_code
+    assert response.mimetype == "text/html"
+    assert response.headers["Content-Security-Policy"] == csp_for(shop)
+    parser = HeadParser()
+    parser.feed(response.get_data(as_text=True))
+    assert parser.head_tags[0] == ("meta", {"charset": "utf-8"})
+    assert [tag for tag, _ in parser.head_tags[1:3]] == ["meta", "script"], parser.head_tags
+    response.status_code = 200  # assert_loads_app_bridge checks the head of a page that rendered
+    assert_loads_app_bridge(response)
+    text = response.get_data(as_text=True)
+    assert "shpat_" not in text and "Traceback" not in text
+    assert "did not grant this app access" in text
+
+
+def test_a_first_invalid_subject_token_bounces_for_a_fresh_token_marked_as_a_retry(backend):
+    query = [("embedded", "1"), ("host", HOST), ("id_token", session_token(NEW_SHOP))]
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        exchange_failure(rsps, "invalid_subject_token")
+        response = send(backend, "/orders/new", query)
+    location = assert_bounce(response, [("embedded", "1"), ("host", HOST), ("shop", NEW_SHOP),
+                                        ("exchange_retried", "1")], path="/orders/new")
+    assert shop_count(NEW_SHOP) == 0
+    bounce = send(backend, location)  # the bounce page accepts the marked reload target
+    assert bounce.status_code == 200
+    assert_loads_app_bridge(bounce)
+    assert bounce.headers["Content-Security-Policy"] == csp_for(NEW_SHOP)
+
+
+def test_an_invalid_subject_token_after_the_retry_renders_a_frameable_error_page(backend):
+    """The bounce happens once: a second refusal must not loop the admin's frame forever."""
+    query = [("embedded", "1"), ("shop", NEW_SHOP), ("exchange_retried", "1"), ("id_token", session_token(NEW_SHOP))]
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        exchange_failure(rsps, "invalid_subject_token")
+        response = send(backend, "/", query)
+    assert_frameable_error_page(response, NEW_SHOP)
+    assert shop_count(NEW_SHOP) == 0
+
+
+@pytest.mark.parametrize("failure", ["invalid_client", "shopify_down", "connection_error"])
+def test_any_other_failed_exchange_renders_a_frameable_error_page_with_app_bridge(backend, failure):
+    query = [("embedded", "1"), ("shop", NEW_SHOP), ("host", HOST), ("id_token", session_token(NEW_SHOP))]
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        exchange_failure(rsps, failure)
+        response = send(backend, "/", query)
+    assert_frameable_error_page(response, NEW_SHOP)
+    assert shop_count(NEW_SHOP) == 0
+
+
+def test_an_api_call_whose_exchange_is_refused_gets_401_with_the_retry_header(backend):
+    """A fetch is not bounced: App Bridge retries it with a fresh token when it sees the header."""
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        exchange_failure(rsps, "invalid_subject_token")
+        response = send(backend, "/api/settings", headers={"Authorization": f"Bearer {session_token(NEW_SHOP)}"})
+    assert response.status_code == 401 and response.is_json
+    assert response.headers["X-Shopify-Retry-Invalid-Session-Request"] == "1"
+    assert shop_count(NEW_SHOP) == 0
+
+
+# ------------------------------------------------------------------ a shop parameter that is not one
+
+
+NEWLINE_SHOP = SHOP + "\n"
+
+
+@pytest.mark.parametrize("path, extra", [
+    ("/", []),
+    ("/", [("embedded", "1")]),
+    ("/", [("embedded", "1"), ("id_token", "valid")]),
+    ("/orders/new", [("embedded", "1")]),
+    ("/settings", []),
+    ("/auth/install", []),
+    ("/auth/install", [("embedded", "1")]),
+    ("/auth/callback", [("code", "abc"), ("state", "s"), ("timestamp", "1"), ("hmac", "00")]),
+    (BOUNCE_PATH, [("shopify-reload", "/")]),
+], ids=["home", "home-embedded", "with-valid-id-token", "page-embedded", "settings", "install",
+        "install-embedded", "callback", "bounce"])
+@pytest.mark.parametrize("shop", [NEWLINE_SHOP, SHOP + "\r\n", SHOP + "\x00", "a" * 64 + ".myshopify.com"],
+                         ids=["newline", "crlf", "nul", "label-too-long"])
+def test_a_shop_parameter_that_is_not_exactly_a_shop_domain_is_400_everywhere(backend, path, extra, shop):
+    installed_shop(SHOP)
+    query = [("shop", shop)] + [(k, session_token(SHOP) if v == "valid" else v) for k, v in extra]
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        response = send(backend, path, query)
+        assert len(rsps.calls) == 0
+    assert response.status_code == 400, (response.status_code, response.get_data(as_text=True)[:200])
+    assert response.headers["Content-Security-Policy"] == CSP_NONE
+    assert "Location" not in response.headers
+    with Session(db.engine) as session:
+        assert session.scalars(select(Shop.domain)).all() == [SHOP]  # nothing created or renamed

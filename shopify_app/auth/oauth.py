@@ -19,9 +19,9 @@ from ..extensions import db
 from ..shops import tokens
 from ..shops.locking import lock_shop
 from ..shops.models import Shop
+from ..shops.domains import valid_shop_domain
 from ..shops.service import create_shop
 from .query_hmac import query_is_authentic, timestamp_is_recent
-from .session_token import SHOP_DOMAIN
 from .token_exchange import mark_installed
 
 log = logging.getLogger(__name__)
@@ -29,13 +29,6 @@ log = logging.getLogger(__name__)
 STATE_COOKIE = "shopify_app_state"
 ADMIN_HOST = re.compile(r"admin\.shopify\.com/store/[a-zA-Z0-9][a-zA-Z0-9-]*")
 STATE_MAX_AGE = 600  # seconds a merchant may spend on Shopify's authorize page
-
-
-def valid_shop_domain(value: str | None) -> str:
-    """A lower-cased myshopify.com domain, or BadRequest."""
-    if not value or not SHOP_DOMAIN.match(value):
-        raise BadRequest("The shop parameter must be a shop's myshopify.com domain.", {"shop": value or ""})
-    return value.lower()
 
 
 def _serializer() -> URLSafeTimedSerializer:

@@ -10,38 +10,63 @@ from urllib.parse import urlencode, urlsplit
 from flask import g, redirect, request, url_for
 
 from ..errors import Unauthorized
+from ..shops.domains import valid_shop_domain
 from ..shops.models import Shop
 from ..shops.scoping import set_identity
-from .session_token import SHOP_DOMAIN, decode_session_token
-from .token_exchange import shop_for_session_token
+from .session_token import decode_session_token
+from .token_exchange import TokenExchangeFailed, shop_for_session_token
+
+# Marks the reload after a bounce for a refused exchange, so a second refusal shows an error page
+# instead of bouncing forever.
+EXCHANGE_RETRIED = "exchange_retried"
 
 
 def _query_without(*names: str) -> list[tuple[str, str]]:
     return [(k, v) for k, v in request.args.items(multi=True) if k not in names]
 
 
-def bounce_response():
-    """302 to the bounce page, which reloads this URL with a fresh `id_token`."""
+def bounce_response(*, retrying_exchange_for: str | None = None):
+    """302 to the bounce page, which reloads this URL with a fresh `id_token`.
+
+    `retrying_exchange_for` is the verified shop whose exchange Shopify just refused: the reload
+    is marked (and names the shop, which the bounce page needs for its frame-ancestors).
+    """
     query = _query_without("id_token")
+    if retrying_exchange_for is not None:
+        query = [(k, v) for k, v in query if k != "shop"] + [("shop", retrying_exchange_for),
+                                                             (EXCHANGE_RETRIED, "1")]
     reload_target = request.path + ("?" + urlencode(query) if query else "")
     location = url_for("auth.session_token_bounce") + "?" + urlencode(query + [("shopify-reload", reload_target)])
     return redirect(location)
 
 
+def _shop_of_session_token(id_token: str):
+    """The shop of a verified `id_token`, installing it first if needed; or a bounce to follow."""
+    try:
+        claims = decode_session_token("Bearer " + id_token)
+    except Unauthorized:
+        return bounce_response()  # usually just expired (they live a minute): get a fresh one
+    # The token is verified, so this shop's admin may frame whatever comes next, an error page included.
+    g.csp_shop = claims["shop"]
+    try:
+        shop = shop_for_session_token(claims["shop"], id_token)
+    except TokenExchangeFailed as failure:
+        if failure.subject_token_rejected and request.args.get(EXCHANGE_RETRIED) != "1":
+            return bounce_response(retrying_exchange_for=claims["shop"])
+        raise  # rendered as a page with App Bridge, framed by this shop's admin: never a blank frame
+    set_identity(shop, str(claims["sub"]))
+    return shop
+
+
 def authenticate_page_load() -> Shop | object | None:
     """The verified shop of this page load, a redirect to follow first, or None (no Shopify context)."""
+    shop_param = request.args.get("shop")
+    if shop_param:
+        shop_param = valid_shop_domain(shop_param)  # a `shop` that is not one is 400, wherever it comes
     id_token = request.args.get("id_token")
-    shop_param = (request.args.get("shop") or "").lower()
     if id_token:
-        try:
-            claims = decode_session_token("Bearer " + id_token)
-        except Unauthorized:
-            return bounce_response()  # usually just expired (they live a minute): get a fresh one
-        shop = shop_for_session_token(claims["shop"], id_token)
-        g.csp_shop = shop.domain
-        set_identity(shop, str(claims["sub"]))
-        return shop
-    if SHOP_DOMAIN.match(shop_param):
+        return _shop_of_session_token(id_token)
+    if shop_param:
         if request.args.get("embedded") == "1":
             return bounce_response()
         # Opened outside the admin: install (or reconnect) through the code grant.

@@ -3,7 +3,8 @@
 from flask import Blueprint, current_app, g, make_response, redirect, render_template, request, url_for
 
 from ..errors import BadRequest
-from .oauth import STATE_COOKIE, STATE_MAX_AGE, admin_app_url, begin, complete, valid_shop_domain
+from ..shops.domains import valid_shop_domain
+from .oauth import STATE_COOKIE, STATE_MAX_AGE, admin_app_url, begin, complete
 from .page_load import reload_target_is_safe
 from .query_hmac import query_is_authentic
 

@@ -1,6 +1,5 @@
 """Verifying App Bridge session tokens (HS256 JWTs signed with the app's secret)."""
 
-import re
 from urllib.parse import urlsplit
 
 from shopify import session_token as shopify_session_token
@@ -9,9 +8,8 @@ from flask import current_app, request
 from ..errors import Unauthorized
 from ..rate_limit import spend_request
 from .token_exchange import shop_for_session_token
+from ..shops.domains import is_shop_domain
 from ..shops.scoping import set_identity
-
-SHOP_DOMAIN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]*\.myshopify\.com$")
 
 
 def _secrets() -> list[str]:
@@ -38,7 +36,7 @@ def decode_session_token(authorization_header: str) -> dict:
         if "exp" not in claims or "nbf" not in claims:
             raise Unauthorized("The session token has no expiry.")
         shop_domain = urlsplit(claims["dest"]).hostname or ""
-        if not SHOP_DOMAIN.match(shop_domain):
+        if not is_shop_domain(shop_domain):
             raise Unauthorized("The session token does not name a Shopify shop.")
         claims["shop"] = shop_domain.lower()
         return claims

@@ -23,6 +23,17 @@ ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"
 OFFLINE_TOKEN_TYPE = "urn:shopify:params:oauth:token-type:offline-access-token"
 
 
+class TokenExchangeFailed(Unauthorized):
+    """Shopify did not trade the session token for an offline token; nothing was stored."""
+
+    def __init__(self, reason: str):
+        super().__init__("Shopify did not grant this app access to the shop. Reload the app to try again.",
+                         {"reason": reason})
+        # Shopify's rule: `invalid_subject_token` means "get a fresh session token and try again"
+        # (shopify-app-js bounces a document load, and answers a fetch 401 with the retry header).
+        self.subject_token_rejected = reason == "invalid_subject_token"
+
+
 def _find(domain: str) -> Shop | None:
     return db.session.scalars(select(Shop).where(Shop.domain == domain)).one_or_none()
 
@@ -94,10 +105,7 @@ def install_with_session_token(domain: str, session_token: str) -> Shop:
             _forget_placeholder(shop.id)
         reason = exc.error if isinstance(exc, OAuthRefused) else str(exc)
         log.warning("token exchange failed for %s: %s", domain, reason)
-        raise Unauthorized(
-            "Shopify did not grant this app access to the shop. Reload the app to try again.",
-            {"reason": reason},
-        ) from None
+        raise TokenExchangeFailed(reason) from None
     now = utcnow()
     tokens.store_grant(shop, grant, now)
     mark_installed(shop, now)
