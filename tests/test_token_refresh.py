@@ -20,13 +20,14 @@ from cryptography.fernet import Fernet
 from responses import matchers
 from sqlalchemy.orm import Session
 
-from shopify_app.admin_api.errors import ReauthRequired, ShopifyUnavailable
+from shopify_app.admin_api.errors import OAuthRefused, ReauthRequired, ShopifyUnavailable
 from shopify_app.auth.token_refresh import access_token_for
 from shopify_app.db_types import utcnow
 from shopify_app.extensions import db
 from shopify_app.shops import tokens
 from shopify_app.shops.models import Shop
 
+from .both_databases import backend  # noqa: F401
 from .builders import API_KEY, API_SECRET, SCOPES, SHOP, TOKEN_KEY, installed_shop, session_token
 
 OLD_ACCESS = "shpat_test_access"  # what the `shop` fixture stores
@@ -253,6 +254,59 @@ def test_a_transient_failure_raises_shopify_unavailable_and_keeps_the_old_pair(a
         rsps.post(TOKEN_URL, json=grant(), match=exact_refresh(OLD_REFRESH))
         with Session(db.engine) as session:
             assert access_token_for(session.get(Shop, shop.id)) == NEW_ACCESS
+
+
+REFUSED_BUT_ALIVE = {
+    "401-invalid_client": dict(status=401, json={"error": "invalid_client"}),
+    "401-unknown": dict(status=401, json={"error": "something_new"}),
+    "401-no-json": dict(status=401, body="Unauthorized"),
+    "401-invalid_token": dict(status=401, json={"error": "invalid_token"}),
+    "400-invalid_request": dict(status=400, json={"error": "invalid_request"}),
+}
+
+
+@pytest.mark.parametrize("answer", REFUSED_BUT_ALIVE, ids=str)
+def test_a_refusal_other_than_invalid_grant_keeps_the_shops_tokens(backend, answer):
+    """Only `invalid_grant` says the refresh token is dead; wiping on any 401 locked shops out."""
+    shop = expiring_in(installed_shop(SHOP), timedelta(minutes=2))
+    before = shop_row(shop.id)
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        rsps.post(TOKEN_URL, match=exact_refresh(), **REFUSED_BUT_ALIVE[answer])
+        with pytest.raises(OAuthRefused) as raised:
+            access_token_for(shop)
+    assert not isinstance(raised.value, ReauthRequired)
+    assert shop_row(shop.id) == before
+    with Session(db.engine) as session:
+        assert tokens.has_usable_offline_token(session.get(Shop, shop.id))
+    # The kept refresh token is the one spent on the next attempt, which works.
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        rsps.post(TOKEN_URL, json=grant(), match=exact_refresh(OLD_REFRESH))
+        with Session(db.engine) as session:
+            assert access_token_for(session.get(Shop, shop.id)) == NEW_ACCESS
+
+
+def test_invalid_grant_still_clears_the_pair_on_both_databases(backend):
+    shop = expiring_in(installed_shop(SHOP), timedelta(minutes=2))
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        rsps.post(TOKEN_URL, status=400, match=exact_refresh(), json={"error": "invalid_grant"})
+        with pytest.raises(ReauthRequired):
+            access_token_for(shop)
+    row = shop_row(shop.id)
+    assert row["access_token_encrypted"] is row["refresh_token_encrypted"] is None
+
+
+def test_an_api_call_whose_refresh_gets_invalid_client_is_503_and_the_shop_keeps_its_tokens(backend):
+    """End to end: Admin API 401, refresh refused with a 401 that is not invalid_grant."""
+    shop = installed_shop(SHOP)
+    before = shop_row(shop.id)
+    graphql = f"https://{SHOP}/admin/api/{backend.config['SHOPIFY_API_VERSION']}/graphql.json"
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        rsps.post(graphql, status=401, json={"errors": "[API] Invalid API key or access token"})
+        rsps.post(TOKEN_URL, status=401, json={"error": "invalid_client"}, match=exact_refresh())
+        response = send(backend, "GET", "/api/locations", headers={"Authorization": f"Bearer {session_token(SHOP)}"})
+    assert response.status_code == 503, response.get_json()
+    assert response.get_json()["error"]["code"] == "service_unavailable"
+    assert shop_row(shop.id) == before
 
 
 # ------------------------------------------------------------------ N workers at once

@@ -22,8 +22,13 @@ class OAuthRefused(ShopifyError):
 
     @property
     def grant_dead(self) -> bool:
-        """The refresh token or subject token can never work again (as opposed to a bad request of ours)."""
-        return self.error in {"invalid_grant", "invalid_subject_token", "invalid_token"} or self.status == 401
+        """The refresh token can never work again: only `invalid_grant` says so (RFC 6749 §5.2).
+
+        Any other refusal, a 401 included (`invalid_client` during a secret rotation, say), is about
+        our request or credentials, not the shop's tokens: forgetting them would lock the shop out
+        until the merchant reopens the app.
+        """
+        return self.error == "invalid_grant"
 
 
 class ReauthRequired(ShopifyError):

@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import update
 
 from ..admin_api.documents import ADJUST_INVENTORY
-from ..admin_api.errors import GraphQLError, ReauthRequired, ShopifyUnavailable
+from ..admin_api.errors import GraphQLError, OAuthRefused, ReauthRequired, ShopifyUnavailable
 from ..admin_api.graphql import AdminGraphQL, backoff_delay
 from ..db_types import utcnow
 from ..extensions import db
@@ -75,6 +75,9 @@ class PushSender:
             return self._fail(str(failure))
         except ReauthRequired:
             return self._wait(REAUTH_MESSAGE, immediately=True)
+        except OAuthRefused as exc:
+            # The refresh was refused but the shop's tokens are kept (not `invalid_grant`): try again later.
+            return self._wait(f"Shopify refused to refresh the app's access ({exc.error}); retrying automatically.")
         except (ShopifyUnavailable, RetryLater) as exc:
             return self._wait(f"Shopify is not answering right now ({exc}); retrying automatically.",
                               at_least=getattr(exc, "retry_after", None) or 0.0)
