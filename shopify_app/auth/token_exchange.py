@@ -60,9 +60,12 @@ def _forget_placeholder(shop_id: int) -> None:
 
 
 def mark_installed(shop: Shop, now) -> None:
-    """A (re-)install: the latest install time orders late webhooks from an earlier install."""
-    if not shop.is_installed:
-        shop.installed_at, shop.uninstalled_at = now, None
+    """Shopify just granted a token, so the app is installed as of now.
+
+    Every grant moves `installed_at`, not only one after a processed uninstall: an uninstall whose
+    webhook is still on its way was triggered before this grant and must not undo it.
+    """
+    shop.installed_at, shop.uninstalled_at = now, None
 
 
 def shop_for_session_token(domain: str, session_token: str) -> Shop:

@@ -1,8 +1,7 @@
 """What each webhook topic does. Handlers change the session; the route commits once."""
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime
+import re
 
 from sqlalchemy import delete, select
 
@@ -10,29 +9,28 @@ from ..db_types import utcnow
 from ..extensions import db
 from ..shops import tokens
 from ..shops.models import Shop
+from .delivery import Delivery
 from .models import WebhookDelivery
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class Delivery:
-    topic: str
-    shop_domain: str
-    webhook_id: str
-    triggered_at: datetime | None
-    payload: dict
+SCOPE = re.compile(r"[a-z0-9_]{1,100}")  # read_products, write_inventory…: nothing else is stored
 
 
 def _shop(domain: str) -> Shop | None:
     return db.session.scalars(select(Shop).where(Shop.domain == domain)).one_or_none()
 
 
-def _from_an_earlier_install(shop: Shop, delivery: Delivery) -> bool:
-    # Deliveries can arrive out of order: an uninstall triggered before the latest install
-    # belongs to the previous installation and must not undo the current one.
-    return (delivery.triggered_at is not None and shop.installed_at is not None
-            and delivery.triggered_at < shop.installed_at)
+def _not_of_this_install(shop: Shop, delivery: Delivery) -> bool:
+    """True when the delivery cannot be shown to belong to the shop's current installation.
+
+    Deliveries arrive out of order: an uninstall or redact triggered before the latest install
+    belongs to an earlier one and must not undo the current one. One with no valid trigger time
+    cannot show it does not, so it changes nothing either.
+    """
+    if delivery.triggered_at is None:
+        return True
+    return shop.installed_at is not None and delivery.triggered_at < shop.installed_at
 
 
 def app_uninstalled(delivery: Delivery) -> str:
@@ -40,7 +38,7 @@ def app_uninstalled(delivery: Delivery) -> str:
     shop = _shop(delivery.shop_domain)
     if shop is None:
         return "unknown_shop"
-    if _from_an_earlier_install(shop, delivery):
+    if _not_of_this_install(shop, delivery):
         return "stale"
     tokens.clear_tokens(shop)
     shop.uninstalled_at = utcnow()
@@ -52,7 +50,8 @@ def app_scopes_update(delivery: Delivery) -> str:
     """Record the scopes the merchant granted now."""
     shop = _shop(delivery.shop_domain)
     current = delivery.payload.get("current")
-    if shop is None or not isinstance(current, list):
+    if shop is None or not isinstance(current, list) or not all(
+            isinstance(scope, str) and SCOPE.fullmatch(scope) for scope in current):
         return "ignored"
     shop.scopes = ",".join(str(scope) for scope in current)
     return "scopes_updated"
@@ -69,8 +68,13 @@ def shop_redact(delivery: Delivery) -> str:
     shop = _shop(delivery.shop_domain)
     if shop is None:
         return "unknown_shop"
-    if _from_an_earlier_install(shop, delivery):
+    if _not_of_this_install(shop, delivery):
         return "stale"
+    if shop.is_installed:
+        # Shopify asks for this 48 hours after an uninstall. While the app is installed, the
+        # request can only be a replay (its trigger time header is unsigned): erase nothing.
+        log.warning("shop/redact for %s ignored: the app is installed there", shop.domain)
+        return "still_installed"
     db.session.delete(shop)  # orders, components, events and settings go with it (ON DELETE CASCADE)
     db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.shop_domain == delivery.shop_domain))
     log.info("erased every row of %s", delivery.shop_domain)

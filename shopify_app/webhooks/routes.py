@@ -1,61 +1,47 @@
-"""POST /webhooks: verify, deduplicate, dispatch, answer fast."""
+"""POST /webhooks: verify, check the body confirms the headers, deduplicate, dispatch, answer fast."""
 
-import json
 import logging
-import re
-from datetime import datetime
 
 from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import BadRequest, AuthenticationFailed
+from ..errors import AuthenticationFailed
 from ..extensions import db
-from .handlers import HANDLERS, Delivery
+from .delivery import Delivery, parse_delivery, read_body
+from .handlers import HANDLERS
 from .models import WebhookDelivery
+from .trust import reason_to_ignore
 from .verify import webhook_is_authentic
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__)
 
-_FRACTION = re.compile(r"(\.\d{6})\d+")
 
-
-def _parse_time(value: str | None) -> datetime | None:
-    # Shopify sends nanoseconds; Python keeps microseconds.
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(_FRACTION.sub(r"\1", value.strip()).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-def _delivery() -> Delivery:
-    headers = request.headers
-    try:
-        payload = json.loads(request.get_data() or b"{}")
-    except ValueError:
-        raise BadRequest("The webhook body is not JSON.") from None
-    return Delivery(
-        topic=headers.get("X-Shopify-Topic", ""),
-        shop_domain=headers.get("X-Shopify-Shop-Domain", "").lower(),
-        webhook_id=headers.get("X-Shopify-Webhook-Id", ""),
-        triggered_at=_parse_time(headers.get("X-Shopify-Triggered-At")),
-        payload=payload if isinstance(payload, dict) else {},
-    )
+def _seen_before(delivery: Delivery) -> bool:
+    """A repeated X-Shopify-Webhook-Id (a retry) or X-Shopify-Event-Id (the same event again)."""
+    seen = WebhookDelivery.webhook_id == delivery.webhook_id
+    if delivery.event_id is not None:
+        seen = or_(seen, WebhookDelivery.event_id == delivery.event_id)
+    return db.session.scalar(select(WebhookDelivery.webhook_id).where(seen).limit(1)) is not None
 
 
 @bp.post("/webhooks")
 def receive():
     config = current_app.config
-    body = request.get_data(cache=True)  # the raw bytes, before anything parses them
+    body = read_body()  # the raw bytes, before anything parses them
     secrets = [config["SHOPIFY_API_SECRET"], config["SHOPIFY_API_SECRET_PREVIOUS"]]
     if not webhook_is_authentic(body, request.headers.get("X-Shopify-Hmac-Sha256"), secrets):
         raise AuthenticationFailed("The webhook signature does not match.")
-    delivery = _delivery()
-    if not delivery.webhook_id or not delivery.topic or not delivery.shop_domain:
-        raise BadRequest("The webhook is missing its topic, shop or id headers.")
-    if db.session.get(WebhookDelivery, delivery.webhook_id) is not None:
+    delivery = parse_delivery(body)
+    ignored = reason_to_ignore(delivery.topic, delivery.shop_domain, delivery.payload)
+    if ignored is not None:
+        # Acknowledged (Shopify must not retry it) and not remembered: a genuine delivery with
+        # these ids may still come.
+        log.warning("webhook %s %s for %s ignored: %s", delivery.webhook_id, delivery.topic,
+                    delivery.shop_domain, ignored)
+        return jsonify({"status": ignored})
+    if _seen_before(delivery):
         return jsonify({"status": "duplicate"})
 
     handler = HANDLERS.get(delivery.topic)
@@ -64,12 +50,12 @@ def receive():
         outcome = "unhandled_topic"
     else:
         outcome = handler(delivery)
-    db.session.add(WebhookDelivery(webhook_id=delivery.webhook_id, topic=delivery.topic,
-                                   shop_domain=delivery.shop_domain, outcome=outcome))
+    db.session.add(WebhookDelivery(webhook_id=delivery.webhook_id, event_id=delivery.event_id,
+                                   topic=delivery.topic, shop_domain=delivery.shop_domain, outcome=outcome))
     try:
         db.session.commit()
     except IntegrityError:
-        # The same delivery, retried while we processed it, committed first.
+        # The same delivery or event, retried while we processed it, committed first.
         db.session.rollback()
         return jsonify({"status": "duplicate"})
     log.info("webhook %s %s from %s: %s", delivery.webhook_id, delivery.topic, delivery.shop_domain, outcome)
