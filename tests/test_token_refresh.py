@@ -26,9 +26,12 @@ from shopify_app.db_types import utcnow
 from shopify_app.extensions import db
 from shopify_app.shops import tokens
 from shopify_app.shops.models import Shop
+from shopify_app.sync.models import SyncPush
+from shopify_app.sync.worker import run_once
 
 from .both_databases import backend  # noqa: F401
-from .builders import API_KEY, API_SECRET, SCOPES, SHOP, TOKEN_KEY, installed_shop, session_token
+from .builders import API_KEY, API_SECRET, LOCATION, SCOPES, SHOP, TOKEN_KEY, component, installed_shop, session_token
+from .conftest import AuthedClient
 
 OLD_ACCESS = "shpat_test_access"  # what the `shop` fixture stores
 OLD_REFRESH = "shprt_test_refresh"
@@ -306,6 +309,30 @@ def test_an_api_call_whose_refresh_gets_invalid_client_is_503_and_the_shop_keeps
         response = send(backend, "GET", "/api/locations", headers={"Authorization": f"Bearer {session_token(SHOP)}"})
     assert response.status_code == 503, response.get_json()
     assert response.get_json()["error"]["code"] == "service_unavailable"
+    assert shop_row(shop.id) == before
+
+
+def test_a_push_whose_refresh_is_refused_waits_and_the_shop_keeps_its_tokens(backend):
+    """The sync worker: Admin API 401, refresh refused (not invalid_grant): retry later, no re-auth."""
+    shop = installed_shop(SHOP)
+    api = AuthedClient(backend.test_client(), SHOP)
+    order = api.post("/api/production-orders", json={
+        "reference": "PO-R", "locationId": LOCATION, "syncProductionOrderToShopify": True,
+        "components": [component()]}).get_json()
+    order = api.post(f"/api/production-orders/{order['id']}/start").get_json()
+    row = order["components"][0]["id"]
+    api.patch(f"/api/production-orders/{order['id']}/components/{row}", json={"quantityProduced": 4})
+    assert api.post(f"/api/production-orders/{order['id']}/complete").status_code == 200
+    before = shop_row(shop.id)
+    graphql = f"https://{SHOP}/admin/api/{backend.config['SHOPIFY_API_VERSION']}/graphql.json"
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        rsps.post(graphql, status=401, json={"errors": "[API] Invalid API key or access token"})
+        rsps.post(TOKEN_URL, status=401, json={"error": "invalid_client"}, match=exact_refresh())
+        assert run_once("test-worker") == 1
+    db.session.expire_all()
+    push = db.session.query(SyncPush).filter_by(order_id=order["id"]).one()
+    assert push.status in ("pending", "sending") and push.next_attempt_at is not None
+    assert "refused to refresh" in push.last_error and "open the app" not in push.last_error
     assert shop_row(shop.id) == before
 
 

@@ -330,7 +330,8 @@ def test_a_late_uninstall_from_a_previous_installation_keeps_the_reinstalled_sho
 
 
 def test_an_uninstall_for_an_unknown_shop_is_acknowledged(client):
-    response = deliver(client, "app/uninstalled", shop_resource("never-installed.myshopify.com"), shop="never-installed.myshopify.com")
+    unknown = "never-installed.myshopify.com"
+    response = deliver(client, "app/uninstalled", shop_resource(unknown), shop=unknown)
     assert response.status_code == 200
     assert find_shop("never-installed.myshopify.com") is None
 
