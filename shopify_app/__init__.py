@@ -13,6 +13,7 @@ from .config import load_config
 from .db_types import render_migration_type
 from .extensions import db, migrate
 from .logs import configure_logging, register_request_logging
+from .numbers import IdConverter
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -57,6 +58,8 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     app.config.update(load_config(app.instance_path, config_overrides))
     app.json.sort_keys = False
     configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
+    # Before any blueprint: routes name ids as <id:...> (ASCII digits, a range that can exist).
+    app.url_map.converters["id"] = IdConverter
     register_request_logging(app)
 
     _init_database(app)
