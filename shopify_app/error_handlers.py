@@ -1,12 +1,14 @@
 """Every failure becomes SPEC §3's JSON error shape; nothing internal leaks out."""
 
 import logging
+import math
 
 from flask import current_app, jsonify, render_template, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from .errors import AppError, ServiceUnavailable
+from .admin_api.errors import ReauthRequired, ShopifyError
+from .errors import AppError, ServiceUnavailable, Unauthorized
 from .extensions import db
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,18 @@ def register_error_handlers(app) -> None:
         # Keep what the HTTP error says about itself (a 405's Allow header, RFC 9110).
         wrapped.headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
         return _render(wrapped)
+
+    @app.errorhandler(ShopifyError)
+    def shopify_failed(error: ShopifyError):
+        # Shopify slow or down past the request's deadline (admin_api/deadline.py), or refusing:
+        # the client may try again later; never a 500, and the reason stays in the log.
+        _rollback()
+        if isinstance(error, ReauthRequired):
+            return _render(Unauthorized("Shopify needs the app to be opened again to reconnect."))
+        log.warning("Shopify call failed during %s %s: %s", request.method, request.path, error)
+        wait = getattr(error, "retry_after", None) or 5
+        return _render(ServiceUnavailable("Shopify did not answer in time; try again in a moment.",
+                                          headers={"Retry-After": str(max(1, math.ceil(wait)))}))
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error):
