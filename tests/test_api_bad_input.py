@@ -690,6 +690,13 @@ def test_a_component_id_in_another_scripts_digits_is_not_found(world, zero):
     refused_and_nothing_changed(world, "DELETE", url, None, 404, "not_found")
 
 
+def test_every_number_in_a_url_path_goes_through_the_id_converter(backend):
+    # werkzeug's own int/float converters take other scripts' digits and any length.
+    rules = [rule.rule for rule in backend.url_map.iter_rules()]
+    assert not [rule for rule in rules if "<int:" in rule or "<float:" in rule or "<path:" in rule]
+    assert any("<id:" in rule for rule in rules)
+
+
 ODD_QUERY_NUMBERS = {
     "an exponent": "1e999999", "Arabic-Indic digits": "\u0661", "a plus sign": "%2B5", "an underscore": "5_0",
     "a decimal point": "5.0", "a leading space": "%205", "5000 digits": "9" * 5000,
