@@ -41,8 +41,7 @@ def json_number(text: str) -> Decimal | OutOfRange:
     """The decoder's hook for every JSON number: an exact Decimal, or OutOfRange."""
     if len(text) > MAX_NUMBER_CHARS:
         return OutOfRange(text)
-    _, marker, exponent = text.lower().partition("e")
-    if marker and abs(int(exponent)) > MAX_EXPONENT:
+    if ("e" in text or "E" in text) and abs(int(text.lower().partition("e")[2])) > MAX_EXPONENT:
         return OutOfRange(text)
     return Decimal(text)
 
