@@ -76,6 +76,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SYNC_BACKOFF_MAX_SECONDS": float(env("SYNC_BACKOFF_MAX_SECONDS") or 60),
         "SYNC_HTTP_RETRIES": int(env("SYNC_HTTP_RETRIES") or 4),
         "SHOPIFY_HTTP_TIMEOUT_SECONDS": float(env("SHOPIFY_HTTP_TIMEOUT_SECONDS") or 20),
+        # Total time a web request may spend on Shopify (retries and waits included), well under
+        # gunicorn's timeout; past it the request answers 503 with Retry-After.
+        "SHOPIFY_REQUEST_DEADLINE_SECONDS": float(env("SHOPIFY_REQUEST_DEADLINE_SECONDS") or 8),
         # Request bodies larger than this are refused before parsing (413).
         "MAX_CONTENT_LENGTH": 1024 * 1024,
     }

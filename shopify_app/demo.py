@@ -20,12 +20,18 @@ from .extensions import db
 log = logging.getLogger(__name__)
 
 DEMO_API_KEY = "demo-api-key"
+# DNS rebinding: a web page on the internet can point its own name at 127.0.0.1 and have the
+# merchant's browser drive the demo (it would mint session tokens and write orders). The browser
+# still sends that name as Host, so the demo answers only to names that are loopback by
+# definition. (werkzeug cannot match a bracketed IPv6 Host such as [::1]; the demo binds 127.0.0.1.)
+LOOPBACK_HOSTS = ["127.0.0.1", "localhost"]
 
 
 def demo_overrides(instance_path: str) -> dict:
     """The configuration of a demo run: demo credentials (a secret kept in instance/)."""
     return {
         "DEMO_MODE": True,
+        "TRUSTED_HOSTS": LOOPBACK_HOSTS,  # Flask answers 400 to any other Host, before any route
         "SHOPIFY_API_KEY": DEMO_API_KEY,
         "SHOPIFY_API_SECRET": instance_secret(instance_path, "demo_api_secret", lambda: secrets.token_hex(32)),
         "SHOPIFY_API_SECRET_PREVIOUS": "",
@@ -89,6 +95,7 @@ class DemoServices:
         self.fake = FakeShopify(FakeShopifyConfig(api_key=config["SHOPIFY_API_KEY"],
                                                   api_secret=config["SHOPIFY_API_SECRET"],
                                                   schema_path=_schema_path(config["SHOPIFY_SCHEMA_PATH"])), self.store)
+        self.fake.app.config["TRUSTED_HOSTS"] = LOOPBACK_HOSTS  # the fake store is on loopback too
         self._stop = threading.Event()
         self._worker = threading.Thread(target=_run_worker, args=(app, self._stop), name="demo-sync-worker",
                                         daemon=True)

@@ -1,22 +1,26 @@
 """Every failure becomes SPEC §3's JSON error shape; nothing internal leaks out."""
 
 import logging
+import math
 
 from flask import current_app, g, jsonify, render_template, request
 from sqlalchemy.exc import DBAPIError, OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
-from .errors import AppError, ServiceUnavailable
+from .admin_api.errors import ReauthRequired, ShopifyError
+from .errors import AppError, ServiceUnavailable, Unauthorized
 from .extensions import db
 
 log = logging.getLogger(__name__)
 
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 400: "bad_request"}
-_JSON_PREFIXES = ("/api", "/webhooks", "/healthz")
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 400: "bad_request",
+               414: "uri_too_long", 431: "headers_too_large"}
+UNTRUSTED_HOST = "This server answers only to its own host name (in demo mode: 127.0.0.1 or localhost)."
+JSON_PREFIXES = ("/api", "/webhooks", "/healthz")
 
 
 def _render(error: AppError):
-    if request.path.startswith(_JSON_PREFIXES):
+    if request.path.startswith(JSON_PREFIXES):
         response = jsonify(error.to_dict())
     else:  # a person in a browser (install, callback, pages): a page, not JSON
         # With a verified shop the page is shown inside its admin: App Bridge, like every page there.
@@ -44,14 +48,36 @@ def register_error_handlers(app) -> None:
         _rollback()
         return _render(error)
 
+    @app.errorhandler(SecurityError)
+    def untrusted_host(error: SecurityError):
+        # TRUSTED_HOSTS refused the Host header (demo mode, against DNS rebinding). No URL can be
+        # built for such a request, so the HTML error page cannot render: JSON or plain text.
+        wrapped = AppError(UNTRUSTED_HOST)
+        wrapped.status, wrapped.code = 400, "untrusted_host"
+        if request.path.startswith(JSON_PREFIXES):
+            return _render(wrapped)
+        return current_app.response_class(UNTRUSTED_HOST + "\n", status=400, mimetype="text/plain")
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        code = _HTTP_CODES.get(error.code, "http_error")
+        code = HTTP_CODES.get(error.code, "http_error")
         wrapped = AppError(error.description or error.name)
         wrapped.status, wrapped.code = error.code, code
         # Keep what the HTTP error says about itself (a 405's Allow header, RFC 9110).
         wrapped.headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
         return _render(wrapped)
+
+    @app.errorhandler(ShopifyError)
+    def shopify_failed(error: ShopifyError):
+        # Shopify slow or down past the request's deadline (admin_api/deadline.py), or refusing:
+        # the client may try again later; never a 500, and the reason stays in the log.
+        _rollback()
+        if isinstance(error, ReauthRequired):
+            return _render(Unauthorized("Shopify needs the app to be opened again to reconnect."))
+        log.warning("Shopify call failed during %s %s: %s", request.method, request.path, error)
+        wait = getattr(error, "retry_after", None) or 5
+        return _render(ServiceUnavailable("Shopify did not answer in time; try again in a moment.",
+                                          headers={"Retry-After": str(max(1, math.ceil(wait)))}))
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error):

@@ -1,7 +1,8 @@
 """Field types shared by the request and response schemas (pydantic).
 
-JSON numbers arrive as `Decimal` (the body is parsed with `parse_float=Decimal`), so quantities
-are exact from the wire to the database. Lax coercions that would let a client send a number as a
+JSON numbers arrive as `Decimal` (the body is parsed with numbers.json_number), so quantities
+are exact from the wire to the database; a number too long to read arrives as `OutOfRange`, which
+every type here refuses. Lax coercions that would let a client send a number as a
 string, a date as a timestamp or a boolean as 0/1 are switched off per field.
 """
 
@@ -12,6 +13,9 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, StringConstraints, WithJsonSchema
 
+from .db_types import MAX_ID
+from .numbers import OUT_OF_RANGE_MESSAGE, OutOfRange
+
 MAX_QUANTITY = Decimal("999999999.999")
 QUANTITY_PLACES = 3
 
@@ -21,6 +25,8 @@ LOCATION_GID_PATTERN = r"^gid://shopify/Location/[0-9]+$"
 
 
 def _number_only(value):
+    if isinstance(value, OutOfRange):
+        raise ValueError(OUT_OF_RANGE_MESSAGE)
     # bool is an int in Python; a JSON true must not become quantity 1.
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
         raise ValueError("must be a JSON number")
@@ -29,14 +35,33 @@ def _number_only(value):
     return Decimal(value)
 
 
-def _whole_number(value):
-    # JSON integers arrive as Decimal (the body parser keeps every number exact).
-    if isinstance(value, bool) or not isinstance(value, (int, Decimal)) or value != int(value):
+def _id(value):
+    # JSON integers arrive as Decimal (the body parser keeps every number exact). The range is
+    # checked before int(), which is the step that costs time on a huge number.
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal, OutOfRange)):
+        raise ValueError("must be a whole JSON number")
+    if isinstance(value, OutOfRange) or not 1 <= value <= MAX_ID:
+        raise ValueError(f"must be a whole number from 1 to {MAX_ID}")
+    if isinstance(value, Decimal) and value != value.to_integral_value():
         raise ValueError("must be a whole JSON number")
     return int(value)
 
 
-Id = Annotated[int, BeforeValidator(_whole_number), WithJsonSchema({"type": "integer", "minimum": 1})]
+Id = Annotated[int, BeforeValidator(_id), WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_ID})]
+
+_QUERY_INT = re.compile(r"[0-9]{1,9}")
+
+
+def _query_int(value):
+    # Query strings are text: pydantic's lax int would also take "+5", " 5", "5_0" and "5.0".
+    if not isinstance(value, str) or not _QUERY_INT.fullmatch(value):
+        raise ValueError("must be a whole number of at most 9 digits 0-9")
+    return int(value)
+
+
+# Put after the field's bounds (Annotated[int, Field(ge=…), QueryDigits]), which then stay
+# `minimum`/`maximum` in the JSON Schema.
+QueryDigits = BeforeValidator(_query_int)
 
 
 def _three_places(value: Decimal) -> Decimal:

@@ -313,7 +313,7 @@ def api_routes(app):
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/"):
             continue
-        url = re.sub(r"<(?:int:)?\w+>", "1", rule.rule)
+        url = re.sub(r"<(?:id:)?\w+>", "1", rule.rule)
         assert "<" not in url, f"a path parameter this test does not know: {rule.rule}"
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             routes.append((method, url, rule.endpoint))

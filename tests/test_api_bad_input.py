@@ -588,6 +588,128 @@ def test_a_component_id_beyond_the_integer_range_is_not_found(world, method, bod
     refused_and_nothing_changed(world, method, url, body, 404, "not_found")
 
 
+# ------------------------------------------------------------------ absurd numbers (issue #11)
+# A huge exponent or digit count is refused on its text, before any arithmetic: `{"bomId": 1e999999}`
+# used to pin a worker for seconds (int() of it) and a quantity of 1e1000000 answered 500.
+
+ABSURD_NUMBERS = {
+    "1e999999": "1e999999",
+    "-1e999999": "-1e999999",
+    "1e1000000": "1e1000000",
+    "1E-1000000": "1E-1000000",
+    "an exponent of 20 digits": "1.5e+99999999999999999999",
+    "5000 digits": "9" * 5000,
+    "a fraction of 5000 digits": "0." + "0" * 4998 + "1",
+    "2**31": "2147483648",
+}
+# Where a number can land: (method, URL, body with %s for the raw number, JSON path of the problem).
+NUMBER_TARGETS = {
+    "bomId of a new row": (lambda w: ("POST", order_url(w.draft) + "/components"),
+                           '{"bomId": %s, "quantityPlanned": 1}', "bomId"),
+    "planned quantity of a new row": (lambda w: ("POST", order_url(w.in_progress) + "/components"),
+                                      '{"variantId": "%s", "quantityPlanned": %%s}' % VARIANT, "quantityPlanned"),
+    "planned quantity in a new order": (lambda w: ("POST", ORDERS), raw_component_quantity("%s"),
+                                        "components[0].quantityPlanned"),
+    "a material's quantity per unit": (
+        lambda w: ("POST", ORDERS),
+        '{"reference": "PO-10", "components": [{"variantId": "%s", "quantityPlanned": 1, "materials": '
+        '[{"variantId": "%s", "quantityPerUnit": %%s}]}]}' % (VARIANT, VARIANT_2),
+        "components[0].materials[0].quantityPerUnit"),
+    "quantity produced in progress": (lambda w: ("PATCH", component_url(w.in_progress)),
+                                      '{"quantityProduced": %s}', "quantityProduced"),
+    "planned quantity of a draft's row": (lambda w: ("PATCH", component_url(w.draft)),
+                                          '{"quantityPlanned": %s}', "quantityPlanned"),
+    "a BOM line's quantity per unit": (
+        lambda w: ("POST", "/api/boms"),
+        '{"name": "Candle", "outputVariantId": "%s", "lines": [{"variantId": "%s", "quantityPerUnit": %%s}]}'
+        % (VARIANT, VARIANT_2), "lines[0].quantityPerUnit"),
+    "the reference": (lambda w: ("POST", ORDERS), '{"reference": %s}', "reference"),
+    "an unknown field": (lambda w: ("PATCH", order_url(w.draft)), '{"colour": %s}', "colour"),
+    "the default sync flag": (lambda w: ("PUT", SETTINGS),
+                              '{"syncProductionOrdersToShopifyByDefault": %%s, "defaultLocationId": "%s", '
+                              '"syncMode": "live"}' % LOCATION, "syncProductionOrdersToShopifyByDefault"),
+}
+
+
+@pytest.mark.parametrize("target", NUMBER_TARGETS)
+@pytest.mark.parametrize("number", ABSURD_NUMBERS.values(), ids=ABSURD_NUMBERS.keys())
+def test_an_absurd_number_anywhere_in_a_body_is_refused_at_its_path(world, target, number):
+    url, template, path = NUMBER_TARGETS[target]
+    method, url = url(world)
+    error = refused_and_nothing_changed(world, method, url, template % number, 422, "validation_failed")
+    assert set(error["details"]) == {path}, error
+
+
+def test_a_bom_id_of_1e999999_gets_a_message_about_its_range(world):
+    error = refused_and_nothing_changed(world, "POST", order_url(world.draft) + "/components",
+                                        '{"bomId": 1e999999, "quantityPlanned": 1}', 422, "validation_failed")
+    assert error["details"] == {"bomId": "must be a whole number from 1 to 2147483647"}
+
+
+def test_a_quantity_of_1e1000000_gets_a_message_about_its_size(world):
+    error = refused_and_nothing_changed(world, "PATCH", component_url(world.draft), '{"quantityPlanned": 1e1000000}',
+                                        422, "validation_failed")
+    assert error["details"] == {"quantityPlanned": "has too many digits or too large an exponent."}
+
+
+FOREIGN_DIGITS = {"Arabic-Indic": "\u0660", "Extended Arabic-Indic": "\u06f0", "Devanagari": "\u0966",
+                  "fullwidth": "\uff10", "Bengali": "\u09e6"}
+
+
+def foreign(number: int, zero: str) -> str:
+    return "".join(chr(ord(zero) + int(digit)) for digit in str(number))
+
+
+@pytest.mark.parametrize("endpoint", ORDER_ENDPOINTS)
+@pytest.mark.parametrize("zero", FOREIGN_DIGITS.values(), ids=FOREIGN_DIGITS.keys())
+def test_an_order_id_in_another_scripts_digits_is_not_found(world, endpoint, zero):
+    method, suffix, body = ORDER_ENDPOINTS[endpoint]
+    url = f"{ORDERS}/{foreign(world.draft['id'], zero)}{suffix}"
+    refused_and_nothing_changed(world, method, url, body, 404, "not_found")
+
+
+NOT_ASCII_IDS = {
+    "a plus sign": lambda n: f"+{n}", "a leading space": lambda n: f"%20{n}", "a decimal point": lambda n: f"{n}.0",
+    "an exponent": lambda n: f"{n}e0", "an underscore": lambda n: f"{n}_0", "5000 digits": lambda n: "9" * 5000,
+    "11 digits": lambda n: "0" * 10 + str(n), "zero": lambda n: "0", "a negative id": lambda n: f"-{n}",
+}
+
+
+@pytest.mark.parametrize("spelling", NOT_ASCII_IDS.values(), ids=NOT_ASCII_IDS.keys())
+def test_a_path_id_that_is_not_plain_ascii_digits_is_not_found(world, spelling):
+    order, row = world.draft["id"], world.draft["components"][0]["id"]
+    for url in (f"{ORDERS}/{spelling(order)}", f"{ORDERS}/{order}/components/{spelling(row)}",
+                f"/api/boms/{spelling(1)}"):
+        refused_and_nothing_changed(world, "PATCH", url, {"notes": "x"}, 404, "not_found")
+
+
+@pytest.mark.parametrize("zero", FOREIGN_DIGITS.values(), ids=FOREIGN_DIGITS.keys())
+def test_a_component_id_in_another_scripts_digits_is_not_found(world, zero):
+    url = f"{order_url(world.draft)}/components/{foreign(world.draft['components'][0]['id'], zero)}"
+    refused_and_nothing_changed(world, "PATCH", url, {"quantityPlanned": 1}, 404, "not_found")
+    refused_and_nothing_changed(world, "DELETE", url, None, 404, "not_found")
+
+
+def test_every_number_in_a_url_path_goes_through_the_id_converter(backend):
+    # werkzeug's own int/float converters take other scripts' digits and any length.
+    rules = [rule.rule for rule in backend.url_map.iter_rules()]
+    assert not [rule for rule in rules if "<int:" in rule or "<float:" in rule]
+    assert any("<id:" in rule for rule in rules)
+
+
+ODD_QUERY_NUMBERS = {
+    "an exponent": "1e999999", "Arabic-Indic digits": "\u0661", "a plus sign": "%2B5", "an underscore": "5_0",
+    "a decimal point": "5.0", "a leading space": "%205", "5000 digits": "9" * 5000,
+}
+
+
+@pytest.mark.parametrize("name", ["page", "perPage"])
+@pytest.mark.parametrize("value", ODD_QUERY_NUMBERS.values(), ids=ODD_QUERY_NUMBERS.keys())
+def test_a_page_number_that_is_not_plain_ascii_digits_is_refused(world, name, value):
+    error = refused_and_nothing_changed(world, "GET", f"{ORDERS}?{name}={value}", None, 422, "validation_failed")
+    assert set(error["details"]) == {name}, error
+
+
 # ------------------------------------------------------------------ 412: If-Match
 
 MALFORMED_IF_MATCH = {

@@ -453,3 +453,24 @@ def test_schema_validation_rejects_invalid_documents_and_accepts_ours(make_fake)
     assert "errors" not in gql(fake, token, ALL_DOCUMENTS["VariantInventoryItems"], {"ids": [VARIANT]}).json()
     assert "errors" not in gql(fake, token, ALL_DOCUMENTS["ActiveLocations"]).json()
     assert user_error_codes(adjust(fake, token, adjust_vars())) == []
+
+
+# --- hostile numbers (issue #11: the fake is a sibling entry point for numbers) --------------------
+
+HOSTILE_DELTAS = ["1e999999", "-1e1000000", "9" * 5000, "9" * 4000, "2147483648", "1.5", "0." + "0" * 3000 + "1"]
+
+
+@pytest.mark.parametrize("delta", HOSTILE_DELTAS, ids=lambda d: d if len(d) < 20 else f"{len(d)} characters")
+@pytest.mark.parametrize("with_schema", [False, True], ids=["shape checks", "schema"])
+def test_an_absurd_delta_is_refused_like_shopify_refuses_it_and_applies_nothing(make_fake, delta, with_schema):
+    if with_schema and schema_path() is None:
+        pytest.skip("Shopify's schema is not fetched (make schema)")
+    fake = make_fake(schema_path=schema_path() if with_schema else None)
+    token = access_token(fake)
+    body = json.dumps({"query": ALL_DOCUMENTS["AdjustInventory"], "variables": adjust_vars()}).replace(
+        '"delta": 5', f'"delta": {delta}')
+    response = requests.post(fake.graphql_url(SHOP), data=body, timeout=5,
+                             headers={"X-Shopify-Access-Token": token, "Content-Type": "application/json"})
+    assert response.status_code in (200, 400), response.text[:300]
+    assert "data" not in response.json() or payload_of(response)["inventoryAdjustmentGroup"] is None
+    assert fake.store.available(SHOP, ITEM, LOCATION) == 10

@@ -1,10 +1,12 @@
 """The one `requests`-based client for Shopify: base URL, API version, timeouts, typed errors."""
 
 import logging
+import math
 
 import requests
 from flask import current_app
 
+from . import deadline
 from .errors import OAuthRefused, ShopifyUnavailable
 
 log = logging.getLogger(__name__)
@@ -12,6 +14,7 @@ log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 20
 TOKEN_PATH = "/admin/oauth/access_token"
+MAX_RETRY_AFTER = 3600.0
 
 _session = requests.Session()
 
@@ -27,13 +30,13 @@ def post_token_request(shop_domain: str, payload: dict) -> dict:
     url = admin_origin(shop_domain) + TOKEN_PATH
     try:
         response = _session.post(url, json=payload, headers={"Accept": "application/json"},
-                                 timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
+                                 timeout=deadline.timeouts(CONNECT_TIMEOUT, READ_TIMEOUT))
     except requests.RequestException as exc:
         # The exception text can quote the request; log only its kind.
         raise ShopifyUnavailable(f"could not reach Shopify ({type(exc).__name__})") from None
     if response.status_code == 429 or response.status_code >= 500:
         raise ShopifyUnavailable(f"Shopify answered HTTP {response.status_code}",
-                                 retry_after=_retry_after(response))
+                                 retry_after=retry_after(response))
     try:
         body = response.json()
     except ValueError:
@@ -47,8 +50,10 @@ def post_token_request(shop_domain: str, payload: dict) -> dict:
     return body
 
 
-def _retry_after(response) -> float | None:
+def retry_after(response) -> float | None:
+    """Seconds from a Retry-After header; None when absent or not a sane number ("inf", "-1", "1e999")."""
     try:
-        return float(response.headers.get("Retry-After", ""))
+        seconds = float(response.headers.get("Retry-After", ""))
     except ValueError:
         return None
+    return seconds if math.isfinite(seconds) and 0 <= seconds <= MAX_RETRY_AFTER else None

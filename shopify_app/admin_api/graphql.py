@@ -14,7 +14,8 @@ from flask import current_app
 
 from ..auth.token_refresh import access_token_for, forget_dead_tokens
 from ..shops.models import Shop
-from .client import CONNECT_TIMEOUT, admin_origin
+from . import deadline
+from .client import CONNECT_TIMEOUT, admin_origin, retry_after
 from .errors import GraphQLError, ShopifyUnavailable
 from .throttle import throttle
 
@@ -73,7 +74,7 @@ class AdminGraphQL:
                 raise GraphQLError([{"message": f"Shopify answered HTTP {response.status_code}"}])
             if response.status_code == 429 or response.status_code >= 500:
                 transient = self._transient(transient, f"Shopify answered HTTP {response.status_code}",
-                                            _retry_after(response))
+                                            retry_after(response))
                 continue
             payload = self._json(response)
             if payload is None:
@@ -95,7 +96,7 @@ class AdminGraphQL:
 
     def _post(self, body: dict, token: str):
         self.calls += 1
-        return _session.post(self.url, json=body, timeout=(CONNECT_TIMEOUT, self.read_timeout),
+        return _session.post(self.url, json=body, timeout=deadline.timeouts(CONNECT_TIMEOUT, self.read_timeout),
                              headers={"X-Shopify-Access-Token": token, "Accept": "application/json"})
 
     def _wait_for_bucket(self, operation: str, size: int, throttled: int) -> None:
@@ -105,6 +106,7 @@ class AdminGraphQL:
             # Other processes saw the same bucket and wake at the same moment; spread them out.
             delay += random.uniform(0, delay * min(throttled, 3))
         if delay > 0:
+            deadline.allow_wait(delay, "Shopify's cost bucket is empty")
             self.sleep(delay)
         throttle.spend(self.shop.domain, cost)
 
@@ -113,6 +115,7 @@ class AdminGraphQL:
             # Out of patience, or told to come back later than we would wait in-process.
             raise ShopifyUnavailable(reason, retry_after=retry_after)
         delay = retry_after if retry_after is not None else backoff_delay(attempt, self.backoff_base, self.backoff_max)
+        deadline.allow_wait(delay, reason)
         log.info("%s for %s; retrying in %.2fs", reason, self.shop.domain, delay)
         self.sleep(delay)
         return attempt + 1
@@ -130,9 +133,3 @@ def _is_throttled(errors) -> bool:
     return isinstance(errors, list) and any(
         isinstance(e, dict) and (e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors)
 
-
-def _retry_after(response) -> float | None:
-    try:
-        return float(response.headers.get("Retry-After", ""))
-    except ValueError:
-        return None

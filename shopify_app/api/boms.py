@@ -8,7 +8,7 @@ from ..shops.scoping import current_shop
 from .http import json_body
 from .registry import operation
 
-BOM = "/boms/<int:bom_id>"
+BOM = "/boms/<id:bom_id>"
 
 
 def bom_json(bom) -> dict:

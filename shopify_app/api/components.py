@@ -8,7 +8,7 @@ from .http import expected_version, json_body, order_response
 from .orders import ETAG, ORDER, WRITE_ERRORS
 from .registry import operation
 
-COMPONENT = ORDER + "/components/<int:component_id>"
+COMPONENT = ORDER + "/components/<id:component_id>"
 
 
 @operation("POST", ORDER + "/components", summary="Add a component row (a variant, or a BOM's output)",

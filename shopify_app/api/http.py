@@ -2,11 +2,11 @@
 
 import json
 import re
-from decimal import Decimal
 
 from flask import jsonify, request
 
 from ..errors import MalformedJSON, VersionMismatch
+from ..numbers import json_integer, json_number
 from ..production.representations import order_json
 
 IF_MATCH_PATTERN = r'^(\*|(W/)?"[0-9]{1,9}")$'  # "*", "3" or W/"3"
@@ -18,12 +18,12 @@ def _refuse_constant(name):
 
 
 def json_body() -> dict:
-    """The request body as a JSON object, numbers with a fraction parsed as exact Decimals."""
+    """The request body as a JSON object, every number an exact Decimal (or OutOfRange, see numbers.py)."""
     raw = request.get_data(cache=True)
     try:
-        # Integers as Decimal too: a huge one is then a range error on its field (422), not a
-        # parse failure of the whole body.
-        data = json.loads(raw, parse_float=Decimal, parse_int=Decimal, parse_constant=_refuse_constant)
+        # An absurd number is kept as OutOfRange rather than failing the parse: its field then
+        # refuses it with a 422 naming its path, like any other value out of range.
+        data = json.loads(raw, parse_float=json_number, parse_int=json_integer, parse_constant=_refuse_constant)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise MalformedJSON("The request body is not valid JSON.") from None
     if not isinstance(data, dict):

@@ -6,6 +6,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from ..db_types import MAX_ID
 from .http import IF_MATCH_PATTERN
 from .registry import OPERATIONS, Operation
 
@@ -37,7 +38,7 @@ class ErrorOut(BaseModel):
 def _path(rule: str) -> tuple[str, list[dict]]:
     params = [
         {"name": name, "in": "path", "required": True,
-         "schema": {"type": "integer", "minimum": 0} if converter == "int" else {"type": "string"}}
+         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID} if converter == "id" else {"type": "string"}}
         for converter, name in _PARAM.findall(rule)
     ]
     return "/api" + _PARAM.sub(r"{\2}", rule), params

@@ -7,7 +7,7 @@ from typing import Annotated
 from flask import jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from ..fields import NO_NUL_PATTERN, NoNul
+from ..fields import NO_NUL_PATTERN, NoNul, QueryDigits
 from ..production import queries, service
 from ..production.representations import EventListOut, OrderListOut, OrderOut, events_json, order_list_json
 from ..production.schemas import OrderCreate, OrderPatch
@@ -16,7 +16,7 @@ from ..validation import parse
 from .http import expected_version, json_body, order_response
 from .registry import operation
 
-ORDER = "/production-orders/<int:order_id>"
+ORDER = "/production-orders/<id:order_id>"
 WRITE_ERRORS = (400, 404, 409, 412, 422)
 TRANSITION_ERRORS = (404, 409, 412, 422)
 ETAG = {"ETag": "The order's version, for If-Match"}
@@ -29,8 +29,8 @@ class ListQuery(BaseModel):
 
     status: Literal["draft", "in_progress", "completed", "cancelled"] | None = None
     q: Annotated[str, StringConstraints(max_length=200, pattern=NO_NUL_PATTERN), NoNul] | None = None
-    page: Annotated[int, Field(ge=1, le=1_000_000)] = 1
-    per_page: Annotated[int, Field(alias="perPage", ge=1, le=250)] = 50
+    page: Annotated[int, Field(ge=1, le=1_000_000), QueryDigits] = 1
+    per_page: Annotated[int, Field(alias="perPage", ge=1, le=250), QueryDigits] = 50
 
 
 @operation("GET", "/production-orders", summary="List orders, newest first",

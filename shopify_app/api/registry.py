@@ -10,7 +10,7 @@ from . import bp
 @dataclass(frozen=True)
 class Operation:
     method: str
-    rule: str  # the Flask rule relative to /api, e.g. "/production-orders/<int:order_id>"
+    rule: str  # the Flask rule relative to /api, e.g. "/production-orders/<id:order_id>"
     endpoint: str
     summary: str
     body: type[BaseModel] | None = None

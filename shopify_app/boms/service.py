@@ -3,7 +3,7 @@
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..db_types import MAX_ID, utcnow
+from ..db_types import utcnow
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..shops.models import Shop
@@ -15,11 +15,10 @@ from .schemas import BomIn, BomPatch
 
 def get_bom(shop: Shop, bom_id: int) -> Bom:
     """One BOM of `shop` with its lines, or NotFound (also for another shop's id)."""
-    bom = None
-    if 1 <= bom_id <= MAX_ID:
-        bom = db.session.scalars(
-            select(Bom).where(Bom.id == bom_id, Bom.shop_id == shop.id).options(selectinload(Bom.lines))
-        ).one_or_none()
+    # bom_id is in range: a path id passed IdConverter, a bomId the Id field.
+    bom = db.session.scalars(
+        select(Bom).where(Bom.id == bom_id, Bom.shop_id == shop.id).options(selectinload(Bom.lines))
+    ).one_or_none()
     if bom is None:
         raise NotFound("No bill of materials with this id.", {"id": bom_id})
     return bom

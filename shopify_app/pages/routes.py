@@ -108,14 +108,14 @@ def new_order():
     return render_page("orders/form.html", "orders", order_id=None)
 
 
-@bp.get("/orders/<int:order_id>")
+@bp.get("/orders/<id:order_id>")
 @page
 def order_detail(order_id: int):
     """One order: its actions, components, sync state and history (filled by the API)."""
     return render_page("orders/detail.html", "orders", order_id=order_id)
 
 
-@bp.get("/orders/<int:order_id>/edit")
+@bp.get("/orders/<id:order_id>/edit")
 @page
 def edit_order(order_id: int):
     """The form for an existing order (filled by the API; read-only orders say so)."""
@@ -136,7 +136,7 @@ def new_bom():
     return render_page("boms/form.html", "boms", bom_id=None)
 
 
-@bp.get("/boms/<int:bom_id>")
+@bp.get("/boms/<id:bom_id>")
 @page
 def edit_bom(bom_id: int):
     """The editor for an existing bill of materials (filled by the API)."""
