@@ -4,10 +4,10 @@ import json
 import re
 from decimal import Decimal
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 
 from ..errors import MalformedJSON, VersionMismatch
-from ..production.representations import order_json
+from ..production.detail_cache import order_json_bytes
 
 IF_MATCH_PATTERN = r'^(\*|(W/)?"[0-9]{1,9}")$'  # "*", "3" or W/"3"
 _IF_MATCH = re.compile(r'^(?:W/)?"([0-9]{1,9})"$')
@@ -46,7 +46,6 @@ def expected_version() -> int | None:
 
 def order_response(order, status: int = 200):
     """The whole order as JSON, with its version as the ETag."""
-    response = jsonify(order_json(order))
-    response.status_code = status
+    response = current_app.response_class(order_json_bytes(order), status=status, mimetype="application/json")
     response.headers["ETag"] = f'"{order.version}"'
     return response

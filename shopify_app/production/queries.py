@@ -1,6 +1,6 @@
 """Reading production orders, always scoped to one shop (another shop's id is simply not found)."""
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..db_types import MAX_ID
@@ -30,6 +30,14 @@ def get_order(shop: Shop, order_id: int) -> ProductionOrder:
     return order
 
 
+def find_order(shop: Shop, order_id: int) -> ProductionOrder:
+    """One order of `shop`, its components loaded only when touched, or NotFound."""
+    order = db.session.scalars(_scoped_order(shop, order_id)).one_or_none()
+    if order is None:
+        raise NotFound("No production order with this id.", {"id": order_id})
+    return order
+
+
 def lock_order(shop: Shop, order_id: int) -> ProductionOrder:
     """Load an order for writing: row-locked until the commit (PostgreSQL), re-read fresh."""
     # The rows are read under the same lock, so the answer shows exactly what this request wrote.
@@ -49,28 +57,6 @@ def get_component(order: ProductionOrder, component_id: int) -> Component:
     if component is None:
         raise NotFound("No component with this id on this order.", {"componentId": component_id})
     return component
-
-
-def list_orders(shop: Shop, *, status=None, q=None, page=1, per_page=50):
-    """A page of the shop's orders, newest first, and the total matching."""
-    conditions = [ProductionOrder.shop_id == shop.id]
-    if status:
-        conditions.append(ProductionOrder.status == status)
-    if q:
-        needle = q.lower()
-        component_match = exists().where(
-            Component.order_id == ProductionOrder.id,
-            or_(func.lower(Component.sku).contains(needle, autoescape=True),
-                func.lower(Component.title).contains(needle, autoescape=True)),
-        )
-        conditions.append(or_(ProductionOrder.reference_key.contains(needle, autoescape=True), component_match))
-    total = db.session.scalar(select(func.count()).select_from(ProductionOrder).where(*conditions))
-    orders = db.session.scalars(
-        select(ProductionOrder).where(*conditions)
-        .order_by(ProductionOrder.created_at.desc(), ProductionOrder.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return orders, total
 
 
 def list_events(shop: Shop, order_id: int) -> list[OrderEvent]:
