@@ -37,6 +37,8 @@ from .turns import ShopTurn, mark_served
 log = logging.getLogger(__name__)
 
 BUSY_SKIP_SECONDS = 1.0  # a shop whose budget is spent further ahead than this waits its turn
+CLAIM_ATTEMPTS = 5
+LOST = object()
 
 
 class Claim(NamedTuple):
@@ -71,6 +73,14 @@ def _due_query(now, skip_shops=()):
 
 def claim(worker_id: str, skip_shops=()) -> Claim | None:
     """Lease the next due push (not of `skip_shops`) to this worker; None when nothing is due."""
+    for _ in range(CLAIM_ATTEMPTS):
+        result = _claim_once(worker_id, skip_shops)
+        if result is not LOST:
+            return result
+    return None
+
+
+def _claim_once(worker_id: str, skip_shops):
     now = utcnow()
     query = _due_query(now, skip_shops)
     if db.engine.dialect.name == "postgresql":
@@ -90,7 +100,9 @@ def claim(worker_id: str, skip_shops=()) -> Claim | None:
     if won:
         mark_served(shop_id, now)
     db.session.commit()
-    return Claim(push_id, shop_id, domain) if won else None
+    # Lost: another worker leased the same candidate between our read and our write (SQLite has no
+    # SKIP LOCKED); the caller looks again rather than stopping while work is due.
+    return Claim(push_id, shop_id, domain) if won else LOST
 
 
 def claim_next(worker_id: str) -> int | None:
