@@ -32,7 +32,8 @@ def database_url(request):
 
 @pytest.fixture
 def make_app(fake):
-    """Apps on the fake (one per simulated process), their connections closed at teardown."""
+    """Apps on the fake (one per simulated process), their connections closed at teardown (ask for
+    it after the database fixture, so this runs before the database is emptied)."""
     apps = []
 
     def make(database_url: str, **overrides):
@@ -129,7 +130,7 @@ def run_workers(apps: list, ids: list[str]) -> dict:
     return processed
 
 
-def test_a_small_shop_is_served_right_after_the_push_in_flight_not_behind_a_backlog(fake, make_app, database_url):
+def test_a_small_shop_is_served_right_after_the_push_in_flight_not_behind_a_backlog(fake, database_url, make_app):
     app = make_app(database_url)
     client = app.test_client()
     big, small = new_shop(fake, client), new_shop(fake, client)
@@ -144,7 +145,7 @@ def test_a_small_shop_is_served_right_after_the_push_in_flight_not_behind_a_back
 
 
 @pytest.mark.postgres
-def test_with_several_workers_on_postgresql_shops_still_take_turns(fake, make_app, pg_app):
+def test_with_several_workers_on_postgresql_shops_still_take_turns(fake, pg_app, make_app):
     apps = [make_app(pg_app.config["SQLALCHEMY_DATABASE_URI"]) for _ in range(3)]
     client = apps[0].test_client()
     big, small, other = new_shop(fake, client), new_shop(fake, client), new_shop(fake, client)
@@ -160,7 +161,7 @@ def test_with_several_workers_on_postgresql_shops_still_take_turns(fake, make_ap
 
 @pytest.mark.bucket(bucket_max=40, restore_rate=200, mutation_cost=10)
 @pytest.mark.parametrize("shared", ["database", "redis"])
-def test_workers_on_one_shop_share_its_budget_and_are_never_throttled(fake, make_app, database_url, shared,
+def test_workers_on_one_shop_share_its_budget_and_are_never_throttled(fake, database_url, make_app, shared,
                                                                        request):
     """Three workers with separate apps (separate budget stores and connections) push 24 orders into
     a bucket of 40 points: each mutation costs 10, so three workers each keeping their own estimate
