@@ -37,7 +37,7 @@ def test_an_unknown_shop_never_waits_and_reserves_nothing():
     throttle = memory_throttle()
     assert throttle.reserve(SHOP, 500) == (0.0, 0.0)
     assert throttle.delay_for(SHOP, 500) == 0.0
-    assert throttle.busy_for(SHOP) == 0.0
+    assert throttle.delay_for(SHOP, 0) == 0.0
 
 
 def test_the_delay_is_what_the_bucket_lacks_over_the_restore_rate_and_shrinks_with_time():
@@ -69,7 +69,7 @@ def test_reservations_queue_behind_each_other():
     assert throttle.reserve(SHOP, 60) == (0.0, 60)
     assert throttle.reserve(SHOP, 60)[0] == pytest.approx(0.4)  # 40 left, 20 missing
     assert throttle.reserve(SHOP, 60)[0] == pytest.approx(1.6)  # -20 left, 80 missing
-    assert throttle.busy_for(SHOP) == pytest.approx(1.6)  # -80 left: 1.6 s until nobody is waiting
+    assert throttle.delay_for(SHOP, 0) == pytest.approx(1.6)  # -80 left: 1.6 s until nobody is waiting
 
 
 def test_an_answer_replaces_the_estimate_once_its_own_reservation_is_settled():
@@ -130,7 +130,7 @@ def test_a_zero_restore_rate_does_not_divide_by_zero():
     throttle = memory_throttle()
     throttle.observe(SHOP, {**STATUS, "restoreRate": 0})
     assert throttle.delay_for(SHOP, 105) == 0.0
-    assert throttle.busy_for(SHOP) == 0.0
+    assert throttle.delay_for(SHOP, 0) == 0.0
 
 
 # ------------------------------------------------------------------ shared between processes
@@ -161,7 +161,7 @@ def test_a_reservation_made_by_one_process_makes_the_other_wait(two_processes):
     assert first.reserve(SHOP, 60) == (0.0, 60)
     delay, reserved = second.reserve(SHOP, 60)
     assert reserved == 60 and delay == pytest.approx(2.0, abs=0.1)  # 40 left, 20 missing at 10/s
-    assert first.busy_for(SHOP) == pytest.approx(2.0, abs=0.1)
+    assert first.delay_for(SHOP, 0) == pytest.approx(2.0, abs=0.1)
     assert second.delay_for("other.myshopify.com", 60) == 0.0
 
 

@@ -26,6 +26,11 @@ DEFAULT_COST = 50.0
 MAX_THROTTLE_WAITS = 20
 
 
+def known_cost(operation: str, size: int = 1) -> float:
+    """What a call of `operation` costs as far as Shopify has told this process (0 before any answer)."""
+    return _unit_cost.get(operation, 0.0) * max(size, 1)
+
+
 def backoff_delay(attempt: int, base: float, cap: float) -> float:
     """Exponential backoff with jitter: about base·2^attempt, capped, never synchronised across workers."""
     ceiling = min(cap, base * (2 ** attempt))

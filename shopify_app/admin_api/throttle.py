@@ -72,13 +72,6 @@ def release(state: BucketState | None, reserved: float, now: float) -> BucketSta
     return replace(state, inflight=max(0.0, state.inflight - reserved))
 
 
-def busy_for(state: BucketState | None, now: float) -> float:
-    """Seconds until the shop's reservations are covered (0: a call now waits for nobody)."""
-    if state is None or state.restore_rate <= 0:
-        return 0.0
-    return max(0.0, -state.available_at(now) / state.restore_rate)
-
-
 class MemoryBudget:
     """The bucket estimates of this process only (no app: unit tests, scripts)."""
 
@@ -129,12 +122,9 @@ class Throttle:
         self._budget().update(shop, lambda state, now: (release(state, reserved, now), None))
 
     def delay_for(self, shop: str, cost: float) -> float:
-        """Seconds a call costing `cost` would wait now (nothing is reserved)."""
+        """Seconds a call costing `cost` would wait now (nothing is reserved); with cost 0, until
+        every reservation already made is paid for."""
         return self._budget().read(shop, lambda state, now: state.wait_for(cost, now) if state else 0.0)
-
-    def busy_for(self, shop: str) -> float:
-        """Seconds until the shop's bucket has paid for every reservation (0: free now)."""
-        return self._budget().read(shop, busy_for)
 
 
 throttle = Throttle()

@@ -34,7 +34,8 @@ def summaries(orders) -> dict[int, SyncSummary]:
     latest_ids = select(func.max(SyncPush.id)).where(SyncPush.order_id.in_(ids)).group_by(SyncPush.order_id)
     latest = {p.order_id: p for p in db.session.scalars(select(SyncPush).where(SyncPush.id.in_(latest_ids)))}
     applied = defaultdict(list)
-    rows = db.session.execute(
+    # No push at all (drafts, orders that never synced): no batch either, so no second query.
+    rows = [] if not latest else db.session.execute(
         select(SyncPush.order_id, SyncBatch.changes, SyncBatch.adjustment_group_id, SyncBatch.applied_at)
         .join(SyncBatch, SyncBatch.push_id == SyncPush.id)
         .where(SyncPush.order_id.in_(ids), SyncBatch.applied_at.is_not(None))

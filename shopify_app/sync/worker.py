@@ -6,9 +6,9 @@ other. A worker that dies simply stops renewing its lease and another takes the 
 batches it may have sent are resent under the same idempotency keys, so Shopify applies them once.
 
 Fairness (SPEC §12): the next push is the oldest due push of the shop served least recently
-(turns.py), so shops take turns whatever their backlogs. A shop whose shared Shopify budget is
-already spent further ahead than BUSY_SKIP_SECONDS is left for later and the worker serves another
-shop meanwhile, so one slow bucket never holds a worker that another shop could use.
+(turns.py), so shops take turns whatever their backlogs. A shop whose shared Shopify budget would
+make its next mutation wait longer than BUSY_SKIP_SECONDS is left for later and the worker serves
+another shop meanwhile, so one slow bucket never holds a worker that another shop could use.
 """
 
 import logging
@@ -26,6 +26,7 @@ from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import aliased
 
+from ..admin_api.graphql import known_cost
 from ..admin_api.throttle import throttle
 from ..db_types import utcnow
 from ..extensions import db
@@ -36,7 +37,8 @@ from .turns import ShopTurn, mark_served
 
 log = logging.getLogger(__name__)
 
-BUSY_SKIP_SECONDS = 1.0  # a shop whose budget is spent further ahead than this waits its turn
+# A shop whose next mutation would wait longer than this for its budget is left for later.
+BUSY_SKIP_SECONDS = 0.25
 CLAIM_ATTEMPTS = 5
 LOST = object()
 
@@ -124,7 +126,7 @@ def _next_claim(worker_id: str, busy: dict[int, float]) -> Claim | None:
                 return None
             time.sleep(max(0.0, min(busy.values()) - now))
             continue
-        wait = throttle.busy_for(claimed.shop_domain)
+        wait = throttle.delay_for(claimed.shop_domain, known_cost("AdjustInventory"))
         if wait <= BUSY_SKIP_SECONDS:
             return claimed
         _release(claimed.push_id, worker_id)  # keeps its place in the shop's queue
