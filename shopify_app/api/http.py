@@ -44,8 +44,9 @@ def expected_version() -> int | None:
     return int(match.group(1))
 
 
-def order_response(order, status: int = 200):
+def order_response(order, status: int = 200, latest_pushes: dict | None = None):
     """The whole order as JSON, with its version as the ETag."""
-    response = current_app.response_class(order_json_bytes(order), status=status, mimetype="application/json")
+    response = current_app.response_class(order_json_bytes(order, latest_pushes), status=status,
+                                          mimetype="application/json")
     response.headers["ETag"] = f'"{order.version}"'
     return response

@@ -57,8 +57,10 @@ def create_order():
 @operation("GET", ORDER, summary="One order with its components", response=OrderOut, errors=(404,),
            headers=ETAG)
 def get_order(order_id: int):
-    # The components are read only when this version of the order is not cached yet.
-    return order_response(queries.find_order(current_shop(), order_id))
+    # One statement reads the order and its latest push; the components are read only when this
+    # version of the order is not cached yet.
+    order, push = queries.find_order_and_latest_push(current_shop(), order_id)
+    return order_response(order, latest_pushes={order.id: push} if push else {})
 
 
 @operation("PATCH", ORDER, summary="Edit an order's fields", body=OrderPatch, response=OrderOut,

@@ -43,11 +43,13 @@ def _stable_parts(order: ProductionOrder) -> tuple[bytes, bytes]:
     return parts
 
 
-def order_json_bytes(order: ProductionOrder) -> bytes:
-    """The order's full representation (same shape as `order_json`), serialised."""
+def order_json_bytes(order: ProductionOrder, latest_pushes: dict | None = None) -> bytes:
+    """The order's full representation (same shape as `order_json`), serialised; `latest_pushes`
+    as `sync.status.summaries` takes it, when the caller read it with the order."""
     head, components = _stable_parts(order)
+    sync = _dumps(sync_json(order, latest_pushes))
     # head is the JSON object of the order's own fields; sync and components complete it.
-    return b"".join((head[:-1], b',"sync":', _dumps(sync_json(order)), b',"components":', components, b"}"))
+    return b"".join((head[:-1], b',"sync":', sync, b',"components":', components, b"}"))
 
 
 def clear() -> None:

@@ -1,12 +1,15 @@
 """Reading production orders, always scoped to one shop (another shop's id is simply not found)."""
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from functools import cache
+
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import aliased, selectinload
 
 from ..db_types import MAX_ID
 from ..errors import NotFound
 from ..extensions import db
 from ..shops.models import Shop
+from ..sync.models import SyncPush
 from .models import Component, OrderEvent, ProductionOrder
 
 def _existing_id(value: int, what: str = "production order") -> int:
@@ -30,12 +33,23 @@ def get_order(shop: Shop, order_id: int) -> ProductionOrder:
     return order
 
 
-def find_order(shop: Shop, order_id: int) -> ProductionOrder:
-    """One order of `shop`, its components loaded only when touched, or NotFound."""
-    order = db.session.scalars(_scoped_order(shop, order_id)).one_or_none()
-    if order is None:
+@cache
+def _order_and_latest_push():
+    # Built once: composing this statement costs more than running it.
+    later = aliased(SyncPush)
+    latest_id = select(func.max(later.id)).where(later.order_id == ProductionOrder.id).scalar_subquery()
+    return (select(ProductionOrder, SyncPush).outerjoin(SyncPush, SyncPush.id == latest_id)
+            .where(ProductionOrder.id == bindparam("order_id"), ProductionOrder.shop_id == bindparam("shop_id")))
+
+
+def find_order_and_latest_push(shop: Shop, order_id: int) -> tuple[ProductionOrder, SyncPush | None]:
+    """One order of `shop` (components loaded only when touched) and its latest push, in one
+    statement, or NotFound."""
+    row = db.session.execute(_order_and_latest_push(),
+                             {"order_id": _existing_id(order_id), "shop_id": shop.id}).one_or_none()
+    if row is None:
         raise NotFound("No production order with this id.", {"id": order_id})
-    return order
+    return row[0], row[1]
 
 
 def lock_order(shop: Shop, order_id: int) -> ProductionOrder:

@@ -162,9 +162,10 @@ def order_json_parts(order: ProductionOrder) -> tuple[dict, list]:
     return out, out.pop("components")
 
 
-def sync_json(order: ProductionOrder) -> dict:
+def sync_json(order: ProductionOrder, latest_pushes: dict | None = None) -> dict:
     """The `sync` block of one order (it changes without a version bump: read it every time)."""
-    return SyncOut.model_validate(summaries([order])[order.id].as_fields()).model_dump(mode="json")
+    summary = summaries([order], latest_pushes)[order.id]
+    return SyncOut.model_validate(summary.as_fields()).model_dump(mode="json")
 
 
 def order_list_json(orders: list[ProductionOrder], page: int, per_page: int, total: int,
