@@ -31,7 +31,8 @@ class ListQuery(BaseModel):
         "Page number. Without `cursor` it skips (page − 1) × perPage orders, which costs more the "
         "deeper the page; with `cursor` it is only echoed back (the caller's page label)."))] = 1
     per_page: Annotated[int, Field(alias="perPage", ge=1, le=250)] = 50
-    cursor: Annotated[str, StringConstraints(max_length=200), AfterValidator(listing.decode_cursor), Field(
+    cursor: Annotated[str, StringConstraints(pattern=listing.CURSOR_PATTERN), AfterValidator(listing.decode_cursor),
+                      Field(
         description="`nextCursor` of the previous page: the page starts right after it, at the same "
                     "cost however deep it is.")] | None = None
 
