@@ -421,12 +421,16 @@ WHERE o.shop_id = %(shop)s AND o.reference LIKE %(like)s
 def bulk_insert_orders(engine, shop: int, count: int, *, location: str, prefix: str = "BULK-",
                        components_per_order: int = 2) -> float:
     """`count` orders (and their component rows) in one shop, with SQL (not through the API);
-    then ANALYZE, as autovacuum would do eventually. Returns the seconds it took."""
+    then the shop's order counts rebuilt (SQL bypasses the app, which keeps them), and ANALYZE, as
+    autovacuum would do eventually. Returns the seconds it took."""
+    from shopify_app.production.counts import recount
+
     began = time.perf_counter()
     with engine.begin() as conn:
         conn.exec_driver_sql(BULK_ORDERS_SQL, {"shop": shop, "location": location, "prefix": prefix, "count": count})
         conn.exec_driver_sql(BULK_COMPONENTS_SQL, {"shop": shop, "per_order": components_per_order,
                                                    "like": prefix.replace("%", r"\%").replace("_", r"\_") + "%"})
+        recount(conn, shop)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("ANALYZE production_orders")
         conn.exec_driver_sql("ANALYZE components")

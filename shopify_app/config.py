@@ -69,6 +69,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # RATE_LIMIT_STORAGE_URL, which must be shared (redis://…) when several processes serve.
         "RATE_LIMIT_PER_SHOP": env("RATE_LIMIT_PER_SHOP", "20/second;600/minute"),
         "RATE_LIMIT_STORAGE_URL": env("RATE_LIMIT_STORAGE_URL", "memory://"),
+        # Shared state of several processes (Shopify's cost bucket per shop); empty: the database.
+        "REDIS_URL": env("REDIS_URL", ""),
+        # Prepended to every Redis key, so several apps (or test runs) can share one server.
+        "REDIS_KEY_PREFIX": env("REDIS_KEY_PREFIX", "production-orders:"),
         # Sync worker: lease on a claimed push, idle poll, backoff between retries, Admin API timeout.
         "SYNC_LEASE_SECONDS": float(env("SYNC_LEASE_SECONDS") or 60),
         "SYNC_POLL_SECONDS": float(env("SYNC_POLL_SECONDS") or 1),

@@ -15,6 +15,8 @@ from shopify_app.extensions import db
 from .builders import API_KEY, API_SECRET, PREVIOUS_SECRET, SHOP, TOKEN_KEY, auth_headers, installed_shop
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REQUIRE_REDIS = os.environ.get("REQUIRE_REDIS") == "1"
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
 REQUIRE_SHOPIFY_SCHEMA = os.environ.get("REQUIRE_SHOPIFY_SCHEMA") == "1"
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -161,6 +163,30 @@ def pg_app(postgres_migrated):
         with db.engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         db.engine.dispose()
+
+
+# ------------------------------------------------------------------ Redis
+
+
+@pytest.fixture
+def redis_prefix():
+    """A key prefix of this test's own on the Redis server (skipped when unreachable unless
+    REQUIRE_REDIS=1); its keys are deleted afterwards. Yields (url, prefix)."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        message = f"Redis not reachable at {REDIS_TEST_URL}: {type(exc).__name__}"
+        if REQUIRE_REDIS:
+            pytest.fail(message + " (REQUIRE_REDIS=1)")
+        pytest.skip(message)
+    prefix = f"test-{uuid.uuid4().hex[:12]}:"
+    yield REDIS_TEST_URL, prefix
+    for key in client.scan_iter(match=prefix + "*"):
+        client.delete(key)
+    client.close()
 
 
 # ------------------------------------------------------------------ Shopify's Admin GraphQL schema

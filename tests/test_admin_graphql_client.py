@@ -2,13 +2,12 @@
 
 `responses` stands in for Shopify; the client under test is the real `AdminGraphQL` with only its
 `sleep` injected (a recorder), so every wait it decides on is visible and nothing really sleeps.
-Also: the pure sync policy `push_reason` as a table, and the client-side bucket `Throttle` on an
-injected clock.
+Also: the pure sync policy `push_reason` as a table. The bucket estimate itself is tested in
+test_throttle.py.
 """
 
 import json
 import logging
-import threading
 
 import pytest
 import requests
@@ -21,7 +20,6 @@ from shopify_app.admin_api import throttle as throttle_module
 from shopify_app.admin_api.documents import ADJUST_INVENTORY, VARIANT_INVENTORY_ITEMS
 from shopify_app.admin_api.errors import GraphQLError, ReauthRequired, ShopifyUnavailable
 from shopify_app.admin_api.graphql import AdminGraphQL, backoff_delay
-from shopify_app.admin_api.throttle import Throttle
 from shopify_app.extensions import db
 from shopify_app.shops import tokens
 from shopify_app.shops.models import Shop
@@ -89,7 +87,7 @@ class Sleeps(list):
 def fresh_estimates(monkeypatch):
     """The bucket estimate and the per-operation cost memory are process-wide: start each test
     with neither (other test files talk to the same shop domain), and put them back afterwards."""
-    monkeypatch.setattr(throttle_module.throttle, "_buckets", {})
+    monkeypatch.setattr(throttle_module.throttle, "_memory", throttle_module.MemoryBudget())
     monkeypatch.setattr(graphql_module, "_unit_cost", {})
 
 
@@ -506,98 +504,3 @@ def test_push_reason(event, status, flag, mode, changes, expected):
 
 
 # ------------------------------------------------------------------ Throttle on an injected clock
-
-
-class Clock:
-    def __init__(self, now: float = 1000.0):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-STATUS = {"maximumAvailable": 1000, "currentlyAvailable": 5, "restoreRate": 50}
-
-
-def test_an_unknown_shop_never_waits():
-    throttle = Throttle(clock=Clock())
-    assert throttle.delay_for(SHOP, 500) == 0.0
-    throttle.spend(SHOP, 500)  # nothing known: nothing to spend from
-    assert throttle.delay_for(SHOP, 500) == 0.0
-
-
-def test_the_delay_is_what_the_bucket_lacks_over_the_restore_rate_and_shrinks_with_time():
-    clock = Clock()
-    throttle = Throttle(clock=clock)
-    throttle.observe(SHOP, STATUS)
-    assert throttle.delay_for(SHOP, 105) == pytest.approx(2.0)
-    assert throttle.delay_for(SHOP, 5) == 0.0
-    clock.now += 1.5
-    assert throttle.delay_for(SHOP, 105) == pytest.approx(0.5)
-    clock.now += 0.5
-    assert throttle.delay_for(SHOP, 105) == 0.0
-
-
-def test_the_bucket_never_refills_beyond_its_maximum_and_a_huge_cost_waits_for_a_full_bucket():
-    clock = Clock()
-    throttle = Throttle(clock=clock)
-    throttle.observe(SHOP, {"maximumAvailable": 100, "currentlyAvailable": 0, "restoreRate": 10})
-    assert throttle.delay_for(SHOP, 5000) == pytest.approx(10.0)  # capped at the bucket size, not 500 s
-    clock.now += 3600
-    assert throttle.delay_for(SHOP, 100) == 0.0
-    throttle.spend(SHOP, 100)  # a full bucket (100, not 36 000) minus 100
-    assert throttle.delay_for(SHOP, 10) == pytest.approx(1.0)
-
-
-def test_spending_counts_calls_not_yet_answered():
-    clock = Clock()
-    throttle = Throttle(clock=clock)
-    throttle.observe(SHOP, {"maximumAvailable": 1000, "currentlyAvailable": 100, "restoreRate": 50})
-    throttle.spend(SHOP, 60)
-    assert throttle.delay_for(SHOP, 60) == pytest.approx(0.4)  # 40 left, 20 missing
-    throttle.spend(SHOP, 60)
-    assert throttle.delay_for(SHOP, 60) == pytest.approx(1.6)  # -20 left, 80 missing
-
-
-def test_an_answer_replaces_the_estimate():
-    clock = Clock()
-    throttle = Throttle(clock=clock)
-    throttle.observe(SHOP, STATUS)
-    throttle.spend(SHOP, 500)
-    throttle.observe(SHOP, {**STATUS, "currentlyAvailable": 1000})
-    assert throttle.delay_for(SHOP, 1000) == 0.0
-
-
-def test_shops_have_separate_buckets():
-    throttle = Throttle(clock=Clock())
-    throttle.observe(SHOP, STATUS)
-    assert throttle.delay_for("other.myshopify.com", 105) == 0.0
-    assert throttle.delay_for(SHOP, 105) == pytest.approx(2.0)
-
-
-@pytest.mark.parametrize("status", [None, "throttled", {}, {"maximumAvailable": 1000},
-                                    {**STATUS, "restoreRate": "fast"}, {**STATUS, "currentlyAvailable": None}])
-def test_malformed_throttle_status_is_ignored(status):
-    throttle = Throttle(clock=Clock())
-    throttle.observe(SHOP, STATUS)
-    throttle.observe(SHOP, status)
-    assert throttle.delay_for(SHOP, 105) == pytest.approx(2.0)  # the previous estimate stands
-
-
-def test_a_zero_restore_rate_does_not_divide_by_zero():
-    throttle = Throttle(clock=Clock())
-    throttle.observe(SHOP, {**STATUS, "restoreRate": 0})
-    assert throttle.delay_for(SHOP, 105) == 0.0
-
-
-def test_concurrent_spends_are_all_counted():
-    clock = Clock()
-    throttle = Throttle(clock=clock)
-    throttle.observe(SHOP, {"maximumAvailable": 1000, "currentlyAvailable": 1000, "restoreRate": 50})
-    threads = [threading.Thread(target=lambda: [throttle.spend(SHOP, 1) for _ in range(100)]) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    # 800 spent, 200 left: a 250-point call lacks exactly 50 points = 1 s.
-    assert throttle.delay_for(SHOP, 250) == pytest.approx(1.0)

@@ -27,6 +27,11 @@ DEFAULT_COST = 50.0
 MAX_THROTTLE_WAITS = 20
 
 
+def known_cost(operation: str, size: int = 1) -> float:
+    """What a call of `operation` costs as far as Shopify has told this process (0 before any answer)."""
+    return _unit_cost.get(operation, 0.0) * max(size, 1)
+
+
 def backoff_delay(attempt: int, base: float, cap: float) -> float:
     """Exponential backoff with jitter: about base·2^attempt, capped, never synchronised across workers."""
     ceiling = min(cap, base * (2 ** attempt))
@@ -57,12 +62,16 @@ class AdminGraphQL:
         refreshed = False
         transient = throttled = 0
         while True:
-            self._wait_for_bucket(operation, size, throttled)
+            reserved = self._wait_for_bucket(operation, size, throttled)
             try:
                 response = self._post(body, token)
             except requests.RequestException as exc:
+                throttle.release(self.shop.domain, reserved)
                 transient = self._transient(transient, f"no answer from Shopify ({type(exc).__name__})")
                 continue
+            payload = self._json(response)
+            cost = ((payload or {}).get("extensions") or {}).get("cost") or {}
+            throttle.observe(self.shop.domain, cost.get("throttleStatus"), reserved)
             if response.status_code == 401 and not refreshed:
                 # The token may have been revoked or expired early: refresh once, then resend.
                 token, refreshed = access_token_for(self.shop, rejected_token=token), True
@@ -76,12 +85,9 @@ class AdminGraphQL:
                 transient = self._transient(transient, f"Shopify answered HTTP {response.status_code}",
                                             retry_after(response))
                 continue
-            payload = self._json(response)
             if payload is None:
                 transient = self._transient(transient, "Shopify answered with something that is not JSON")
                 continue
-            cost = (payload.get("extensions") or {}).get("cost") or {}
-            throttle.observe(self.shop.domain, cost.get("throttleStatus"))
             if cost.get("requestedQueryCost"):
                 _unit_cost[operation] = float(cost["requestedQueryCost"]) / max(size, 1)
             errors = payload.get("errors")
@@ -99,16 +105,19 @@ class AdminGraphQL:
         return _session.post(self.url, json=body, timeout=deadline.timeouts(CONNECT_TIMEOUT, self.read_timeout),
                              headers={"X-Shopify-Access-Token": token, "Accept": "application/json"})
 
-    def _wait_for_bucket(self, operation: str, size: int, throttled: int) -> None:
+    def _wait_for_bucket(self, operation: str, size: int, throttled: int) -> float:
+        """Reserve the call's cost in the shop's shared budget and sleep until it is restored;
+        returns the points reserved (the answer settles them)."""
         cost = _unit_cost.get(operation, DEFAULT_COST) * max(size, 1)
-        delay = throttle.delay_for(self.shop.domain, cost)
+        delay, reserved = throttle.reserve(self.shop.domain, cost)
         if throttled and delay > 0:
-            # Other processes saw the same bucket and wake at the same moment; spread them out.
+            # Something else spends this shop's points (another app's client, a store that was
+            # down): our estimate was wrong once, so leave it some room.
             delay += random.uniform(0, delay * min(throttled, 3))
         if delay > 0:
             deadline.allow_wait(delay, "Shopify's cost bucket is empty")
             self.sleep(delay)
-        throttle.spend(self.shop.domain, cost)
+        return reserved
 
     def _transient(self, attempt: int, reason: str, retry_after: float | None = None) -> int:
         if attempt >= self.retries or (retry_after is not None and retry_after > self.backoff_max):

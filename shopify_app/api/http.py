@@ -3,11 +3,11 @@
 import json
 import re
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 
 from ..errors import MalformedJSON, VersionMismatch
 from ..numbers import json_integer, json_number
-from ..production.representations import order_json
+from ..production.detail_cache import order_json_bytes
 
 IF_MATCH_PATTERN = r'^(\*|(W/)?"[0-9]{1,9}")$'  # "*", "3" or W/"3"
 _IF_MATCH = re.compile(r'^(?:W/)?"([0-9]{1,9})"$')
@@ -44,9 +44,9 @@ def expected_version() -> int | None:
     return int(match.group(1))
 
 
-def order_response(order, status: int = 200):
+def order_response(order, status: int = 200, latest_pushes: dict | None = None):
     """The whole order as JSON, with its version as the ETag."""
-    response = jsonify(order_json(order))
-    response.status_code = status
+    response = current_app.response_class(order_json_bytes(order, latest_pushes), status=status,
+                                          mimetype="application/json")
     response.headers["ETag"] = f'"{order.version}"'
     return response

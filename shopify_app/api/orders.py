@@ -1,14 +1,12 @@
 """Production orders: list, create, read, edit, transitions and history."""
 
-from typing import Literal
-
-from typing import Annotated
+from typing import Annotated, Literal
 
 from flask import jsonify, request
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from ..fields import NO_NUL_PATTERN, NoNul, QueryDigits
-from ..production import queries, service
+from ..production import listing, queries, service
 from ..production.representations import EventListOut, OrderListOut, OrderOut, events_json, order_list_json
 from ..production.schemas import OrderCreate, OrderPatch
 from ..shops.scoping import current_identity, current_shop
@@ -29,17 +27,24 @@ class ListQuery(BaseModel):
 
     status: Literal["draft", "in_progress", "completed", "cancelled"] | None = None
     q: Annotated[str, StringConstraints(max_length=200, pattern=NO_NUL_PATTERN), NoNul] | None = None
-    page: Annotated[int, Field(ge=1, le=1_000_000), QueryDigits] = 1
+    page: Annotated[int, Field(ge=1, le=1_000_000, description=(
+        "Page number. Without `cursor` it skips (page − 1) × perPage orders, which costs more the "
+        "deeper the page; with `cursor` it is only echoed back (the caller's page label).")), QueryDigits] = 1
     per_page: Annotated[int, Field(alias="perPage", ge=1, le=250), QueryDigits] = 50
+    cursor: Annotated[str, StringConstraints(pattern=listing.CURSOR_PATTERN), AfterValidator(listing.decode_cursor),
+                      Field(
+        description="`nextCursor` of the previous page: the page starts right after it, at the same "
+                    "cost however deep it is.")] | None = None
 
 
 @operation("GET", "/production-orders", summary="List orders, newest first",
            query=ListQuery, response=OrderListOut, errors=(422,))
 def list_orders():
     query = parse(ListQuery, request.args.to_dict())
-    orders, total = queries.list_orders(current_shop(), status=query.status, q=query.q,
-                                        page=query.page, per_page=query.per_page)
-    return jsonify(order_list_json(orders, query.page, query.per_page, total))
+    orders, total, exact, next_cursor = listing.list_orders(
+        current_shop(), status=query.status, q=query.q, page=query.page, per_page=query.per_page,
+        after=query.cursor)
+    return jsonify(order_list_json(orders, query.page, query.per_page, total, exact, next_cursor))
 
 
 @operation("POST", "/production-orders", summary="Create a draft order",
@@ -53,7 +58,10 @@ def create_order():
 @operation("GET", ORDER, summary="One order with its components", response=OrderOut, errors=(404,),
            headers=ETAG)
 def get_order(order_id: int):
-    return order_response(queries.get_order(current_shop(), order_id))
+    # One statement reads the order and its latest push; the components are read only when this
+    # version of the order is not cached yet.
+    order, push = queries.find_order_and_latest_push(current_shop(), order_id)
+    return order_response(order, latest_pushes={order.id: push} if push else {})
 
 
 @operation("PATCH", ORDER, summary="Edit an order's fields", body=OrderPatch, response=OrderOut,

@@ -14,8 +14,9 @@ class ProductionOrder(db.Model):
     __table_args__ = (
         # Reference is unique per shop, case-insensitively: `reference_key` is its lower-cased form.
         UniqueConstraint("shop_id", "reference_key"),
-        Index("ix_production_orders_shop_status_created", "shop_id", "status", "created_at"),
-        Index("ix_production_orders_shop_created", "shop_id", "created_at"),
+        # The list's order (created_at, id) in full, so a keyset page is one index range scan.
+        Index("ix_production_orders_shop_status_created", "shop_id", "status", "created_at", "id"),
+        Index("ix_production_orders_shop_created", "shop_id", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

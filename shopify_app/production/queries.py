@@ -1,11 +1,14 @@
 """Reading production orders, always scoped to one shop (another shop's id is simply not found)."""
 
-from sqlalchemy import exists, func, or_, select
-from sqlalchemy.orm import selectinload
+from functools import cache
+
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import aliased, selectinload
 
 from ..errors import NotFound
 from ..extensions import db
 from ..shops.models import Shop
+from ..sync.models import SyncPush
 from .models import Component, OrderEvent, ProductionOrder
 
 def _scoped_order(shop: Shop, order_id: int):
@@ -21,6 +24,25 @@ def get_order(shop: Shop, order_id: int) -> ProductionOrder:
     if order is None:
         raise NotFound("No production order with this id.", {"id": order_id})
     return order
+
+
+@cache
+def _order_and_latest_push():
+    # Built once: composing this statement costs more than running it.
+    later = aliased(SyncPush)
+    latest_id = select(func.max(later.id)).where(later.order_id == ProductionOrder.id).scalar_subquery()
+    return (select(ProductionOrder, SyncPush).outerjoin(SyncPush, SyncPush.id == latest_id)
+            .where(ProductionOrder.id == bindparam("order_id"), ProductionOrder.shop_id == bindparam("shop_id")))
+
+
+def find_order_and_latest_push(shop: Shop, order_id: int) -> tuple[ProductionOrder, SyncPush | None]:
+    """One order of `shop` (components loaded only when touched) and its latest push, in one
+    statement, or NotFound."""
+    row = db.session.execute(_order_and_latest_push(),
+                             {"order_id": _existing_id(order_id), "shop_id": shop.id}).one_or_none()
+    if row is None:
+        raise NotFound("No production order with this id.", {"id": order_id})
+    return row[0], row[1]
 
 
 def lock_order(shop: Shop, order_id: int) -> ProductionOrder:
@@ -42,28 +64,6 @@ def get_component(order: ProductionOrder, component_id: int) -> Component:
     if component is None:
         raise NotFound("No component with this id on this order.", {"componentId": component_id})
     return component
-
-
-def list_orders(shop: Shop, *, status=None, q=None, page=1, per_page=50):
-    """A page of the shop's orders, newest first, and the total matching."""
-    conditions = [ProductionOrder.shop_id == shop.id]
-    if status:
-        conditions.append(ProductionOrder.status == status)
-    if q:
-        needle = q.lower()
-        component_match = exists().where(
-            Component.order_id == ProductionOrder.id,
-            or_(func.lower(Component.sku).contains(needle, autoescape=True),
-                func.lower(Component.title).contains(needle, autoescape=True)),
-        )
-        conditions.append(or_(ProductionOrder.reference_key.contains(needle, autoescape=True), component_match))
-    total = db.session.scalar(select(func.count()).select_from(ProductionOrder).where(*conditions))
-    orders = db.session.scalars(
-        select(ProductionOrder).where(*conditions)
-        .order_by(ProductionOrder.created_at.desc(), ProductionOrder.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return orders, total
 
 
 def list_events(shop: Shop, order_id: int) -> list[OrderEvent]:

@@ -6,7 +6,7 @@ The same pydantic models feed the OpenAPI document, so the documented shape is t
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from ..fields import OrderType, Quantity, SignedQuantity, SyncMode, Unit
@@ -80,7 +80,11 @@ class OrderListOut(ResponseModel):
     items: list[OrderSummaryOut]
     page: int
     per_page: int
-    total: int
+    total: int = Field(description="Orders matching the filters; with `q`, at most 10,000 are counted "
+                                   "(see totalExact).")
+    total_exact: bool = Field(description="false when `total` is a lower bound (a search matching more "
+                                          "than 10,000 orders).")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
 
 
 class EventOut(ResponseModel):
@@ -147,11 +151,30 @@ def order_json(order: ProductionOrder) -> dict:
     return OrderOut.model_validate(fields).model_dump(mode="json")
 
 
-def order_list_json(orders: list[ProductionOrder], page: int, per_page: int, total: int) -> dict:
+def order_json_parts(order: ProductionOrder) -> tuple[dict, list]:
+    """The parts of `order_json` that only change with the order's version: its own fields
+    (`sync` left out) and its components."""
+    fields = _order_fields(order, SyncOut(state="off", last_synced_at=None, last_error=None, attempts=0,
+                                          adjustments=[]))
+    fields["components"] = [component_fields(c) for c in order.components]
+    out = OrderOut.model_validate(fields).model_dump(mode="json")
+    out.pop("sync")
+    return out, out.pop("components")
+
+
+def sync_json(order: ProductionOrder, latest_pushes: dict | None = None) -> dict:
+    """The `sync` block of one order (it changes without a version bump: read it every time)."""
+    summary = summaries([order], latest_pushes)[order.id]
+    return SyncOut.model_validate(summary.as_fields()).model_dump(mode="json")
+
+
+def order_list_json(orders: list[ProductionOrder], page: int, per_page: int, total: int,
+                    total_exact: bool = True, next_cursor: str | None = None) -> dict:
     """A page of orders without their components."""
     sync = summaries(orders)
     items = [_order_fields(order, sync[order.id].as_fields()) for order in orders]
-    return OrderListOut(items=items, page=page, per_page=per_page, total=total).model_dump(mode="json")
+    return OrderListOut(items=items, page=page, per_page=per_page, total=total, total_exact=total_exact,
+                        next_cursor=next_cursor).model_dump(mode="json")
 
 
 def events_json(events: list[OrderEvent]) -> dict:

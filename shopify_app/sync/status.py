@@ -25,16 +25,20 @@ class SyncSummary:
                 "attempts": self.attempts, "adjustments": self.adjustments}
 
 
-def summaries(orders) -> dict[int, SyncSummary]:
-    """order id -> its sync summary, for any number of orders in two queries."""
+def summaries(orders, latest_pushes: dict | None = None) -> dict[int, SyncSummary]:
+    """order id -> its sync summary, for any number of orders in two queries (one when the caller
+    already read each order's latest push, `latest_pushes`: order id -> push, absent when none)."""
     ids = [o.id for o in orders]
     result = {o.id: SyncSummary() for o in orders}
     if not ids:
         return result
-    latest_ids = select(func.max(SyncPush.id)).where(SyncPush.order_id.in_(ids)).group_by(SyncPush.order_id)
-    latest = {p.order_id: p for p in db.session.scalars(select(SyncPush).where(SyncPush.id.in_(latest_ids)))}
+    latest = latest_pushes
+    if latest is None:
+        latest_ids = select(func.max(SyncPush.id)).where(SyncPush.order_id.in_(ids)).group_by(SyncPush.order_id)
+        latest = {p.order_id: p for p in db.session.scalars(select(SyncPush).where(SyncPush.id.in_(latest_ids)))}
     applied = defaultdict(list)
-    rows = db.session.execute(
+    # No push at all (drafts, orders that never synced): no batch either, so no second query.
+    rows = [] if not latest else db.session.execute(
         select(SyncPush.order_id, SyncBatch.changes, SyncBatch.adjustment_group_id, SyncBatch.applied_at)
         .join(SyncBatch, SyncBatch.push_id == SyncPush.id)
         .where(SyncPush.order_id.in_(ids), SyncBatch.applied_at.is_not(None))

@@ -13,6 +13,7 @@ const state = {
   page: Math.max(1, Number.parseInt(params.get("page"), 10) || 1),
 };
 let request = 0; // only the latest request may draw the table
+let nextCursor = null; // "Next" continues from the last row shown: same cost however deep
 
 function remember() {
   // Keep the filters in the address (back button, reload), and every other parameter as it was.
@@ -40,11 +41,12 @@ function orderRow(order) {
     h("td", {}, timeElement(order.updatedAt)));
 }
 
-async function load() {
+async function load(cursor = null) {
   const mine = ++request;
   remember();
   drawTabs();
   const query = new URLSearchParams({ page: state.page, perPage: PER_PAGE });
+  if (cursor) query.set("cursor", cursor);
   if (state.status) query.set("status", state.status);
   if (state.q) query.set("q", state.q);
   $("#orders-table").setAttribute("aria-busy", "true");
@@ -77,7 +79,8 @@ async function load() {
   $("#pagination").hidden = data.total === 0;
   $("#page-summary").textContent = data.total ? `Showing ${first}–${last} of ${data.total}` : "";
   $("#prev-page").disabled = data.page <= 1;
-  $("#next-page").disabled = last >= data.total;
+  nextCursor = data.nextCursor;
+  $("#next-page").disabled = !nextCursor;
 }
 
 let searchTimer = null;
@@ -122,7 +125,7 @@ $("#prev-page").addEventListener("click", () => {
 });
 $("#next-page").addEventListener("click", () => {
   state.page += 1;
-  load();
+  load(nextCursor);
 });
 
 showFlash();
