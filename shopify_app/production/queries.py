@@ -39,7 +39,7 @@ def find_order_and_latest_push(shop: Shop, order_id: int) -> tuple[ProductionOrd
     """One order of `shop` (components loaded only when touched) and its latest push, in one
     statement, or NotFound."""
     row = db.session.execute(_order_and_latest_push(),
-                             {"order_id": _existing_id(order_id), "shop_id": shop.id}).one_or_none()
+                             {"order_id": order_id, "shop_id": shop.id}).one_or_none()
     if row is None:
         raise NotFound("No production order with this id.", {"id": order_id})
     return row[0], row[1]
