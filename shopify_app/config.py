@@ -76,6 +76,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SYNC_BACKOFF_MAX_SECONDS": float(env("SYNC_BACKOFF_MAX_SECONDS") or 60),
         "SYNC_HTTP_RETRIES": int(env("SYNC_HTTP_RETRIES") or 4),
         "SHOPIFY_HTTP_TIMEOUT_SECONDS": float(env("SHOPIFY_HTTP_TIMEOUT_SECONDS") or 20),
+        # How long Shopify keeps an idempotency key (the "retention window" of
+        # https://shopify.dev/docs/api/usage/implementing-idempotency, for mutations with
+        # @idempotent): a batch first sent longer ago, outcome unknown, waits for the merchant.
+        "SYNC_IDEMPOTENCY_WINDOW_SECONDS": float(env("SYNC_IDEMPOTENCY_WINDOW_SECONDS") or 24 * 3600),
         # Request bodies larger than this are refused before parsing (413).
         "MAX_CONTENT_LENGTH": 1024 * 1024,
     }
