@@ -489,6 +489,7 @@ def test_no_page_logs_a_console_error(page, demo_site, page_watch):
         (f"/orders/{running['id']}", "PO-PAGES-RUNNING"),
         (f"/orders/{running['id']}/edit", "Edit PO-PAGES-RUNNING"),
         ("/settings", "Settings"),
+        ("/remainders", "Remainders"),
         ("/demo-inventory", "Demo store inventory"),
     ]
     for path, heading in pages:

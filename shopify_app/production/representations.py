@@ -74,6 +74,8 @@ class SyncOut(ResponseModel):
     attempts: int
     adjustments: list[AdjustmentOut]
     review: list[ReviewBatchOut]
+    # Variants of a failed push that POST …/sync/skip may leave out of this order's sync.
+    failed_variant_ids: list[str]
 
 
 class OrderSummaryOut(ResponseModel):

@@ -23,10 +23,12 @@ class SyncSummary:
     attempts: int = 0
     adjustments: list[dict] = field(default_factory=list)
     review: list[dict] = field(default_factory=list)
+    failed_variant_ids: list[str] = field(default_factory=list)
 
     def as_fields(self) -> dict:
         return {"state": self.state, "last_synced_at": self.last_synced_at, "last_error": self.last_error,
-                "attempts": self.attempts, "adjustments": self.adjustments, "review": self.review}
+                "attempts": self.attempts, "adjustments": self.adjustments, "review": self.review,
+                "failed_variant_ids": self.failed_variant_ids}
 
 
 def _entries(changes: list, receipt: list | None, group_id: str | None, at) -> list[dict]:
@@ -51,19 +53,22 @@ def summaries(orders) -> dict[int, SyncSummary]:
         return result
     latest_ids = select(func.max(SyncPush.id)).where(SyncPush.order_id.in_(ids)).group_by(SyncPush.order_id)
     latest = {p.order_id: p for p in db.session.scalars(select(SyncPush).where(SyncPush.id.in_(latest_ids)))}
-    applied, review = defaultdict(list), defaultdict(list)
+    applied, review, failed = defaultdict(list), defaultdict(list), defaultdict(dict)
     rows = db.session.execute(
-        select(SyncPush.order_id, SyncPush.status, SyncBatch.id, SyncBatch.changes, SyncBatch.receipt,
-               SyncBatch.adjustment_group_id, SyncBatch.applied_at, SyncBatch.first_sent_at)
+        select(SyncPush.order_id, SyncPush.id, SyncPush.status, SyncBatch.id, SyncBatch.changes, SyncBatch.receipt,
+               SyncBatch.adjustment_group_id, SyncBatch.applied_at, SyncBatch.first_sent_at, SyncBatch.returned_at)
         .join(SyncBatch, SyncBatch.push_id == SyncPush.id)
         .where(SyncPush.order_id.in_(ids),
-               (SyncBatch.applied_at.is_not(None)) | (SyncPush.status == NEEDS_REVIEW))
+               (SyncBatch.applied_at.is_not(None)) | SyncPush.status.in_((NEEDS_REVIEW, FAILED)))
         .order_by(SyncBatch.applied_at, SyncBatch.id)
     )
     reviewing = set()
-    for order_id, status, batch_id, changes, receipt, group_id, applied_at, first_sent_at in rows:
+    for order_id, push_id, status, batch_id, changes, receipt, group_id, applied_at, first_sent_at, returned_at in rows:
         if applied_at is not None:
             applied[order_id].extend(_entries(changes, receipt, group_id, applied_at))
+        elif status == FAILED and returned_at is None and push_id == latest[order_id].id:
+            for change in changes:  # what the merchant may leave out to settle the failure
+                failed[order_id].setdefault(change["variantId"], None)
         elif status == NEEDS_REVIEW and any(c["delta"] for c in changes):
             reviewing.add(order_id)
             review[order_id].append({"batch_id": batch_id, "first_sent_at": first_sent_at,
@@ -83,6 +88,7 @@ def summaries(orders) -> dict[int, SyncSummary]:
                 summary.state = "pending"
             elif push.status == FAILED:
                 summary.state = "failed"
+                summary.failed_variant_ids = list(failed[order.id])
         if order.id in reviewing:
             # An older push waiting for the merchant outranks a later one that went through.
             summary.state = "needs_review"
