@@ -139,6 +139,7 @@ def test_a_batch_older_than_shopifys_key_window_waits_for_the_merchant(harness):
     assert {c["variantId"]: c["quantity"] for c in batch["changes"]} == {CANDLE: 2, WAX: -1}
     assert all(c["inventoryHistoryUrl"].startswith("https://admin.shopify.com/store/") for c in batch["changes"])
     assert work(app, "idle") == 0  # the worker leaves it alone
+    api("POST", f"{ORDERS}/{order.id}/sync", 409)  # a blind retry is exactly what must not happen
 
     api("POST", f"{ORDERS}/{order.id}/sync/resolve", 422, json={"batchId": batch["batchId"], "applied": "no"})
     api("POST", f"{ORDERS}/{order.id}/sync/resolve", 404, json={"batchId": batch["batchId"] + 999, "applied": False})

@@ -145,6 +145,7 @@ class PushSender:
         self._renew_lease()  # a batch may take several timeouts; keep the push ours meanwhile
         if batch.variables is None:
             batch.variables = self._variables(batch)  # fixed before the first send: retries are identical
+            batch.first_sent_at = utcnow()  # the key's window starts with its first send, right after
             db.session.commit()
         for _ in range(3):
             self._check_key_age(batch)
@@ -159,7 +160,7 @@ class PushSender:
             if "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED" in codes:
                 # The earlier attempt under this key applied nothing: same changes, new key.
                 batch.key_generation += 1
-                batch.first_sent_at = None
+                batch.first_sent_at = utcnow()  # a new key: its window starts with the send below
                 db.session.commit()
                 continue
             if codes & TRANSIENT_CODES or not errors:
@@ -169,14 +170,13 @@ class PushSender:
         raise RetryLater("the idempotency key kept failing")
 
     def _check_key_age(self, batch: SyncBatch) -> None:
-        """Stamp the key's first send; refuse to resend a key Shopify may have forgotten."""
-        now = utcnow()
-        if batch.first_sent_at is None:
-            batch.first_sent_at = now
+        """Refuse to resend a key Shopify may have forgotten (its outcome was never recorded)."""
+        if batch.first_sent_at is None:  # the merchant chose to send again: a new key, a new window
+            batch.first_sent_at = utcnow()
             db.session.commit()
             return
         window = timedelta(seconds=float(current_app.config["SYNC_IDEMPOTENCY_WINDOW_SECONDS"]))
-        if now - batch.first_sent_at > window:
+        if utcnow() - batch.first_sent_at > window:
             raise NeedsReview()
 
     def _describe(self, batch: SyncBatch, errors: list[dict]) -> str:

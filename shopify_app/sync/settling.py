@@ -32,6 +32,9 @@ def retry(order: ProductionOrder) -> SyncPush | None:
     if push.status == FAILED:
         ledger.give_back(order.shop_id, order.id, list(push.batches))
         return request_push(order, "retry")
+    if push.status == NEEDS_REVIEW:
+        raise InvalidTransition("Say first whether Shopify applied the change waiting for review.",
+                                {"sync": NEEDS_REVIEW})
     if push.status in OPEN_STATES:
         push.next_attempt_at = utcnow()
         return push
