@@ -16,11 +16,6 @@ from .models import FAILED, NEEDS_REVIEW, OPEN_STATES, SENDING, SUCCEEDED, Skipp
 from .outbox import latest_push, request_push
 
 
-def _pushes(order_id: int, status: str) -> list[SyncPush]:
-    return db.session.scalars(select(SyncPush).where(SyncPush.order_id == order_id, SyncPush.status == status)
-                              .order_by(SyncPush.id).execution_options(populate_existing=True)).all()
-
-
 def retry(order: ProductionOrder) -> SyncPush | None:
     """The merchant's retry: a failed push gives its unsent deltas back and a new push (new keys:
     the failed batch applied nothing) takes over; a push still waiting is made due now. None when
