@@ -28,7 +28,7 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -975,15 +975,15 @@ def error_summary(samples: list[Sample]) -> Counter:
 # ------------------------------------------------------------------ what Shopify should hold
 
 
-def round_half_away(value: Decimal) -> int:
-    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))  # ROUND_HALF_UP is away from zero
+def whole_units(value: Decimal) -> int:
+    return int(value.to_integral_value(rounding=ROUND_FLOOR))  # floor(-0.25) = -1: an opened unit is gone
 
 
 def expected_totals(engine, shop: int, sync_mode: str = "on_complete") -> Counter:
     """The `available` change every (variant, location) should have had in Shopify, computed here
-    from the orders as the database holds them at the end (SPEC §5: per order and leg, the exact
-    decimal sum rounded half away from zero, at the order's location), independently of the app's
-    own planner and of its record of what it pushed."""
+    from the orders as the database holds them at the end (SPEC §5: per account, the floor of the
+    exact decimal sum over every order, at each order's location), independently of the app's own
+    arithmetic and of its record of what it pushed."""
     from sqlalchemy import bindparam, text
 
     pushing = ("completed",) if sync_mode == "on_complete" else ("in_progress", "completed", "cancelled")
@@ -1002,19 +1002,19 @@ def expected_totals(engine, shop: int, sync_mode: str = "on_complete") -> Counte
         legs[(order_id, variant, location)] += sign * produced
         for material in materials or []:
             legs[(order_id, material["variantId"], location)] -= sign * produced * Decimal(material["quantityPerUnit"])
-    totals = Counter()
+    exact = defaultdict(Decimal)
     for (_, variant, location), value in legs.items():
-        totals[(variant, location)] += round_half_away(value)
-    return Counter({k: v for k, v in totals.items() if v})
+        exact[(variant, location)] += value
+    return Counter({k: whole_units(v) for k, v in exact.items() if whole_units(v)})
 
 
 def pushed_totals(engine, shop: int) -> Counter:
-    """What the app recorded as applied in Shopify (sum of sync_legs.pushed)."""
+    """What the app's accounts say Shopify holds (whole units frozen; all applied once drained)."""
     from sqlalchemy import text
 
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT variant_id, location_id, sum(pushed) FROM sync_legs WHERE shop_id = :s "
-                                 "GROUP BY variant_id, location_id"), {"s": shop}).all()
+        rows = conn.execute(text("SELECT variant_id, location_id, whole FROM sync_accounts WHERE shop_id = :s "
+                                 "AND name = 'available'"), {"s": shop}).all()
     return Counter({(v, loc): int(total) for v, loc, total in rows if total})
 
 
@@ -1093,7 +1093,7 @@ class LedgerCheck:
             ["legs expected (from the orders) / units moved", f"{len(self.expected)} / "
                                                             f"{sum(abs(v) for v in self.expected.values())}"],
             ["fake Shopify ledger == expected", "yes" if self.fake_matches else "NO"],
-            ["app's sync_legs == expected", "yes" if self.recorded_matches else "NO"],
+            ["app's accounts == expected", "yes" if self.recorded_matches else "NO"],
             ["idempotency keys applied / applied more than once",
              f"{len(self.applied)} / {len(self.doubled_keys)}"],
         ]

@@ -83,6 +83,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # Total time a web request may spend on Shopify (retries and waits included), well under
         # gunicorn's timeout; past it the request answers 503 with Retry-After.
         "SHOPIFY_REQUEST_DEADLINE_SECONDS": float(env("SHOPIFY_REQUEST_DEADLINE_SECONDS") or 8),
+        # How long Shopify keeps an idempotency key (the "retention window" of
+        # https://shopify.dev/docs/api/usage/implementing-idempotency, for mutations with
+        # @idempotent): a batch first sent longer ago, outcome unknown, waits for the merchant.
+        "SYNC_IDEMPOTENCY_WINDOW_SECONDS": float(env("SYNC_IDEMPOTENCY_WINDOW_SECONDS") or 24 * 3600),
         # Request bodies larger than this are refused before parsing (413).
         "MAX_CONTENT_LENGTH": 1024 * 1024,
     }

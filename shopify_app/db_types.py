@@ -3,7 +3,7 @@
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, DateTime
+from sqlalchemy import BigInteger, DateTime, String
 from sqlalchemy.types import TypeDecorator
 
 QUANTITY_PLACES = 3
@@ -53,6 +53,26 @@ class Quantity(TypeDecorator):
         return Decimal(value) / _SCALE
 
 
+class ExactDecimal(TypeDecorator):
+    """An exact decimal of any size, stored as its canonical text (an account's exact sum).
+
+    Products of two three-place quantities have six places and can exceed a 64-bit count of
+    millionths; text keeps them exact on SQLite and PostgreSQL alike. Sums happen in Python.
+    """
+
+    impl = String(64)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        value = Decimal(value)
+        return format(value.normalize(), "f") if value else "0"
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else Decimal(value)
+
+
 def utcnow() -> datetime:
     """The current time, timezone-aware, in UTC."""
     return datetime.now(timezone.utc)
@@ -64,5 +84,7 @@ def render_migration_type(type_, obj, autogen_context):
     Migrations must not import application code, which changes over time.
     """
     if type_ == "type" and isinstance(obj, TypeDecorator):
-        return f"sa.{obj.impl.__class__.__name__}()"
+        impl = obj.impl
+        length = getattr(impl, "length", None)
+        return f"sa.{impl.__class__.__name__}({'length=' + str(length) if length else ''})"
     return False

@@ -49,14 +49,18 @@ def _schema_path(configured: str) -> str | None:
 def _restore_pushed_stock(store: FakeStore) -> None:
     """The fake forgets everything when it stops; replay what the app already pushed into its ledger."""
     from .shops.models import Shop
-    from .sync.models import SyncLeg
+    from .sync.models import SyncBatch, SyncPush
 
     shop = db.session.scalars(select(Shop).where(Shop.domain == DEMO_SHOP)).one_or_none()
     if shop is None:
         return
     totals = defaultdict(int)
-    for leg in db.session.scalars(select(SyncLeg).where(SyncLeg.shop_id == shop.id)):
-        totals[(leg.variant_id, leg.location_id)] += leg.pushed
+    # Applied batches only: one still unapplied is sent (and applied) by the worker later.
+    applied = select(SyncBatch.changes).join(SyncPush, SyncPush.id == SyncBatch.push_id).where(
+        SyncPush.shop_id == shop.id, SyncBatch.applied_at.is_not(None))
+    for changes in db.session.scalars(applied):
+        for change in changes:
+            totals[(change["variantId"], change["locationId"])] += change["delta"]
     for (variant, location), quantity in totals.items():
         try:
             store.set_available(DEMO_SHOP, variant, location, store.available(DEMO_SHOP, variant, location) + quantity)

@@ -1,11 +1,11 @@
 """Orders built from a BOM push their output and materials to the fake Shopify (SPEC §5, issue #6).
 
-Each order's legs (order, variant, location) are rounded half away from zero on their own, so the
-store's per-variant totals are the sums of the per-order rounded deltas.
+Nothing is rounded per order: per (variant, location) account, Shopify moves by the floor of the
+exact sum over every order, and each order's receipt lists what it froze (a carried fraction as 0).
 """
 
 from collections import Counter, defaultdict
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 import pytest
 
@@ -59,22 +59,6 @@ def complete(client, order):
     return done
 
 
-def half_away_from_zero(value: Decimal) -> int:
-    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))  # Decimal's HALF_UP is away from zero
-
-
-def expected_deltas(kind, produced_per_row, output, lines, location=WORKSHOP) -> dict:
-    """The test's own arithmetic: exact sums per variant over the order's rows, then rounded once."""
-    sign = 1 if kind == "assembly" else -1
-    exact = defaultdict(Decimal)
-    for produced in produced_per_row:
-        exact[output] += sign * Decimal(str(produced))
-        for line in lines:
-            exact[line["variantId"]] -= sign * Decimal(str(produced)) * Decimal(str(line["quantityPerUnit"]))
-    rounded = {(variant, location): half_away_from_zero(total) for variant, total in exact.items()}
-    return {leg: delta for leg, delta in rounded.items() if delta}
-
-
 def store_deltas(store, order_id=None) -> Counter:
     """The deltas the fake applied, per (variant, location), for one order or for all."""
     items = {record["inventoryItemId"]: variant for variant, record in store.shop(SHOP).variants.items()}
@@ -124,13 +108,11 @@ def test_assembly_and_disassembly_from_a_bom_end_with_the_expected_totals(synced
     assembly, disassembly = complete(client, assembly), complete(client, disassembly)
     drain(app)
 
-    # Per order and leg, rounded half away from zero per order:
-    #   assembly of 10:   candle +10, wax −2.5 → −3, wick −10
-    #   disassembly of 2: candle −2,  wax +0.5 → +1, wick +2
+    # Through the accounts, in completion order:
+    #   assembly of 10:   candle +10, wax −2.5 → floor −3 (an opened bag is gone), wick −10
+    #   disassembly of 2: candle −2,  wax −2.5 + 0.5 = −2 → −2 − (−3) = +1, wick +2
     expected_assembly = {(CANDLE, WORKSHOP): 10, (WAX, WORKSHOP): -3, (WICK, WORKSHOP): -10}
     expected_disassembly = {(CANDLE, WORKSHOP): -2, (WAX, WORKSHOP): 1, (WICK, WORKSHOP): 2}
-    assert expected_deltas("assembly", [10], CANDLE, CANDLE_BOM["lines"]) == expected_assembly
-    assert expected_deltas("disassembly", [2], CANDLE, CANDLE_BOM["lines"]) == expected_disassembly
 
     assert_synced_with(client, store, assembly, expected_assembly)
     assert_synced_with(client, store, disassembly, expected_disassembly)
@@ -149,44 +131,63 @@ def test_assembly_and_disassembly_from_a_bom_end_with_the_expected_totals(synced
     assert store.available(SHOP, CANDLE, WORKSHOP) == STARTING_STOCK[CANDLE] + 8
 
 
-def test_each_orders_legs_are_rounded_once_over_all_its_bom_rows(synced):
-    """Rounding is per order and leg: not per row, and not across orders."""
+def test_fractions_carry_across_orders_and_rows_through_the_accounts(synced):
+    """Nothing is rounded per order or per row: per (variant, location) Shopify moves by the floor
+    of the exact sum over every order, and each order's receipt lists the changes it froze."""
     app, client, store = synced
     bom = call(client, "POST", BOMS, 201, json=CANDLE_BOM)
     plans = {
-        # two rows of 1: wax −0.25 −0.25 = −0.5 → −1 (rounding each row would give 0)
-        "two-rows": ("assembly", [1, 1], WORKSHOP),
-        # one row of 1: wax −0.25 → 0, so no wax change at all for this order
-        "one-row": ("assembly", [1], WORKSHOP),
-        # another one-row order elsewhere: wax −0.25 → 0 (summed with the one above it would be −0.5 → −1)
-        "front": ("assembly", [1], FRONT),
-        # disassembly of 3 + 2.5: wax +1.375 → +1
-        "dis": ("disassembly", [3, 2.5], WORKSHOP),
+        "two-rows": ("assembly", [1, 1], WORKSHOP),   # wax −0.5
+        "one-row": ("assembly", [1], WORKSHOP),       # wax −0.25
+        "front": ("assembly", [1], FRONT),            # wax −0.25 at the shop front
+        "dis": ("disassembly", [3, 2.5], WORKSHOP),   # wax +1.375, candle −5.5, wick +5.5
     }
     orders = {}
     for reference, (kind, rows, location) in plans.items():
         orders[reference] = complete(client, bom_order(client, reference, kind, bom["id"], rows, location=location))
     drain(app)
 
-    expected = {reference: expected_deltas(kind, rows, CANDLE, CANDLE_BOM["lines"], location)
-                for reference, (kind, rows, location) in plans.items()}
-    assert expected["two-rows"] == {(CANDLE, WORKSHOP): 2, (WAX, WORKSHOP): -1, (WICK, WORKSHOP): -2}
-    assert expected["one-row"] == {(CANDLE, WORKSHOP): 1, (WICK, WORKSHOP): -1}
-    assert expected["front"] == {(CANDLE, FRONT): 1, (WICK, FRONT): -1}
-    # candle −5.5 → −6, wax +1.375 → +1, wick +5.5 → +6
-    assert expected["dis"] == {(CANDLE, WORKSHOP): -6, (WAX, WORKSHOP): 1, (WICK, WORKSHOP): 6}
-    for reference, order in orders.items():
-        assert_synced_with(client, store, order, expected[reference])
+    exact = defaultdict(Decimal)
+    for kind, rows, location in plans.values():
+        for produced in rows:
+            sign = 1 if kind == "assembly" else -1
+            exact[(CANDLE, location)] += sign * Decimal(str(produced))
+            for line in CANDLE_BOM["lines"]:
+                exact[(line["variantId"], location)] -= sign * Decimal(str(produced)) * Decimal(str(line["quantityPerUnit"]))
+    # Σ exact: candle 2 + 1 − 5.5 = −2.5 → −3; wax −0.5 − 0.25 + 1.375 = 0.625 → 0; wick 2.5 → 2;
+    # at the front: candle +1, wick −1, wax −0.25 → −1 (an opened bag no longer counts as whole).
+    floors = {leg: int(total.to_integral_value(rounding=ROUND_FLOOR)) for leg, total in exact.items()}
+    assert floors == {(CANDLE, WORKSHOP): -3, (WAX, WORKSHOP): 0, (WICK, WORKSHOP): 2,
+                      (CANDLE, FRONT): 1, (WAX, FRONT): -1, (WICK, FRONT): -1}
+    assert store_deltas(store) == Counter({leg: q for leg, q in floors.items() if q})
+    for variant in (CANDLE, WAX, WICK):
+        assert store.available(SHOP, variant, WORKSHOP) == STARTING_STOCK[variant] + floors[(variant, WORKSHOP)]
 
-    total = Counter()
-    for deltas in expected.values():
-        total.update(deltas)
-    assert store_deltas(store) == Counter({leg: delta for leg, delta in total.items() if delta})
-    # Per variant: candle +2 +1 +1 −6 = −2, wick −2 −1 −1 +6 = +2, wax −1 +1 = 0 (no leg left over).
-    assert per_variant(store_deltas(store)) == {CANDLE: -2, WICK: 2}
-    assert sorted(store_deltas(store, order["id"]).get((WAX, WORKSHOP), 0) for order in orders.values()) == \
-        [-1, 0, 0, 1]
-    assert store.available(SHOP, WAX, WORKSHOP) == STARTING_STOCK[WAX] + 0
-    assert store.available(SHOP, WAX, FRONT) == 0
-    assert store.available(SHOP, CANDLE, FRONT) == 1
-    assert store.available(SHOP, CANDLE, WORKSHOP) == STARTING_STOCK[CANDLE] + 2 + 1 - 6
+    for reference, order in orders.items():
+        after = call(client, "GET", f"{ORDERS}/{order['id']}")
+        assert after["sync"]["state"] == "synced" and after["version"] == order["version"]
+        receipt = after["sync"]["adjustments"]
+        # One entry per account the order touched, a carried fraction included (quantity 0, nulls).
+        kind, rows, location = plans[reference]
+        assert {(a["variantId"], a["locationId"]) for a in receipt} == \
+            {(v, location) for v in (CANDLE, WAX, WICK)}
+        for entry in receipt:
+            assert entry["name"] == "available"
+            if entry["quantity"] == 0:
+                assert entry["adjustmentGroupId"] is None and entry["quantityAfterChange"] is None
+            else:
+                assert entry["adjustmentGroupId"].startswith("gid://shopify/InventoryAdjustmentGroup/")
+                assert isinstance(entry["quantityAfterChange"], int)
+                assert entry["inventoryHistoryUrl"].startswith("https://admin.shopify.com/store/")
+        sent = Counter()
+        for entry in receipt:
+            sent[(entry["variantId"], entry["locationId"])] += entry["quantity"]
+        assert Counter({k: v for k, v in sent.items() if v}) == store_deltas(store, order["id"])
+
+    accounts = call(client, "GET", "/api/accounts")["items"]
+    by_leg = {(a["variantId"], a["locationId"]): a for a in accounts}
+    assert by_leg[(WAX, WORKSHOP)]["exact"] == 0.625 and by_leg[(WAX, WORKSHOP)]["whole"] == 0
+    assert by_leg[(WAX, WORKSHOP)]["remainder"] == 0.625
+    assert by_leg[(WAX, FRONT)] == {"variantId": WAX, "locationId": FRONT, "name": "available", "exact": -0.25,
+                                    "whole": -1, "remainder": 0.75, "meaning": by_leg[(WAX, FRONT)]["meaning"]}
+    assert call(client, "GET", f"/api/accounts?variantId={WAX}&locationId={FRONT}")["items"] == [by_leg[(WAX, FRONT)]]

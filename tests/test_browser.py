@@ -15,7 +15,7 @@ import re
 import pytest
 
 from .browser_support import (
-    CANDLE, JAR, SYNC_TIMEOUT_MS, WICK, WORKSHOP, chromium, demo_site, page, page_watch, require_browser,  # noqa: F401
+    CANDLE, JAR, SYNC_TIMEOUT_MS, WAX, WICK, WORKSHOP, chromium, demo_site, page, page_watch, require_browser,  # noqa: F401
     screenshot,
 )
 
@@ -489,6 +489,7 @@ def test_no_page_logs_a_console_error(page, demo_site, page_watch):
         (f"/orders/{running['id']}", "PO-PAGES-RUNNING"),
         (f"/orders/{running['id']}/edit", "Edit PO-PAGES-RUNNING"),
         ("/settings", "Settings"),
+        ("/remainders", "Remainders"),
         ("/demo-inventory", "Demo store inventory"),
     ]
     for path, heading in pages:
@@ -503,3 +504,37 @@ def test_no_page_logs_a_console_error(page, demo_site, page_watch):
     expect(page.get_by_role("link", name="PO-PAGES-RUNNING")).to_be_visible()
     page.wait_for_load_state("networkidle")
     screenshot(page, "order-list")
+
+
+# ------------------------------------------------------------------ receipts and remainders
+
+
+def test_a_carried_fraction_shows_on_the_receipt_and_the_remainders_page(page, demo_site):
+    api = demo_site.api
+    wax_before = api.inventory()[(WAX, WORKSHOP)]
+    for reference in ("PO-WAX-1", "PO-WAX-2"):  # 0.25 kg of wax each: -1 kg sent, then 0 (carried)
+        order = api.create_order(reference, [{"variantId": CANDLE, "title": "Beeswax candle - Large",
+                                              "quantityPlanned": 1, "materials": [
+                                                  {"variantId": WAX, "title": "Beeswax pellets - 1 kg",
+                                                   "quantityPerUnit": 0.25}]}],
+                                 locationId=WORKSHOP, syncProductionOrderToShopify=True)
+        order = api.transition(order, "start")
+        order = api.record_produced(order, {CANDLE: 1})
+        order = api.transition(order, "complete")
+    open_order(page, order["id"], "Completed")
+    expect(page.locator("#sync-badge")).to_have_text("Synced", timeout=SYNC_TIMEOUT_MS)
+    wax_row = page.locator("#adjustments-table").get_by_role("row").filter(has_text="Beeswax pellets")
+    expect(wax_row).to_contain_text("-0.25")
+    expect(wax_row).to_contain_text("0 (carried)")
+    expect(page.locator("#adjustments-table").get_by_role("row").filter(has_text="Beeswax candle")
+           .get_by_role("link", name="Inventory history")).to_be_visible()
+    assert api.inventory()[(WAX, WORKSHOP)] == wax_before - 1
+    detail_screenshot(page, "order-receipt-carried", "Completed")
+
+    page.get_by_role("navigation", name="App").get_by_role("link", name="Remainders").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Remainders")
+    row = page.locator("#remainders-table").get_by_role("row").filter(has_text="Beeswax pellets").filter(
+        has_text="Workshop")
+    expect(row).to_contain_text("0.5 of it is still unused")
+    expect(row.get_by_role("cell").nth(4)).to_have_text(str(wax_before - 1))  # the demo store's stock beside it
+    screenshot(page, "remainders")

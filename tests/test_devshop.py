@@ -220,11 +220,14 @@ def test_nodes_resolves_variants_and_nulls_unknown_ids(fake):
     ids = [VARIANT, VARIANT_2, "gid://shopify/ProductVariant/999", "gid://shopify/ProductVariant/104"]
     response = gql(fake, access_token(fake), ALL_DOCUMENTS["VariantInventoryItems"], {"ids": ids})
     body = response.json()
+    history = "https://admin.shopify.com/store/{}/products/inventory/{}/inventory_history"
     assert body["data"]["nodes"] == [
         {"__typename": "ProductVariant", "id": VARIANT, "displayName": "Candle - Large",
-         "inventoryItem": {"id": ITEM, "tracked": True}},
+         "inventoryItem": {"id": ITEM, "tracked": True,
+                           "inventoryHistoryUrl": history.format(SHOP.split(".")[0], ITEM.rsplit("/", 1)[1])}},
         {"__typename": "ProductVariant", "id": VARIANT_2, "displayName": "Wax - 1 kg",
-         "inventoryItem": {"id": ITEM_2, "tracked": False}},
+         "inventoryItem": {"id": ITEM_2, "tracked": False,
+                           "inventoryHistoryUrl": history.format(SHOP.split(".")[0], ITEM_2.rsplit("/", 1)[1])}},
         None, None]
     cost = body["extensions"]["cost"]
     assert cost["requestedQueryCost"] == cost["actualQueryCost"] == 4
@@ -254,8 +257,13 @@ def test_success_applies_every_delta_and_returns_the_group(fake):
                             {"inventoryItemId": ITEM_2, "locationId": LOCATION, "delta": -7, "changeFromQuantity": 50},
                             {"inventoryItemId": ITEM, "locationId": LOCATION_2, "delta": 2, "changeFromQuantity": None})
     result = payload_of(adjust(fake, token, variables))
-    assert result["userErrors"] == [] and set(result["inventoryAdjustmentGroup"]) == {"id", "createdAt"}
+    assert result["userErrors"] == [] and set(result["inventoryAdjustmentGroup"]) == {"id", "createdAt", "changes"}
     assert result["inventoryAdjustmentGroup"]["id"].startswith("gid://shopify/InventoryAdjustmentGroup/")
+    # Shopify's own receipt: each change with the quantity after it, as the app stores it.
+    assert [(c["item"]["id"], c["location"]["id"], c["name"], c["delta"], c["quantityAfterChange"])
+            for c in result["inventoryAdjustmentGroup"]["changes"]] == [
+        (ITEM, LOCATION, "available", 3, 13), (ITEM_2, LOCATION, "available", -7, 43),
+        (ITEM, LOCATION_2, "available", 2, 2)]
     # LOCATION_2 never stocked ITEM: since 2026-10 that is fine.
     assert fake.store.ledger(SHOP) == {(ITEM, LOCATION): 13, (ITEM_2, LOCATION): 43, (ITEM, LOCATION_2): 2}
     rows = requests.get(f"{fake.origin}/_fake/{SHOP}/ledger", timeout=5).json()["items"]

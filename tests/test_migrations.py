@@ -170,3 +170,110 @@ def test_upgrade_downgrade_upgrade_on_postgresql_matches_the_models(fresh_postgr
         finally:
             db.session.remove()
             db.engine.dispose()
+
+
+# ------------------------------------------------------------------ 0007: accounts from what was pushed
+
+
+def _previous_version_data(shop_id: int) -> int:
+    """Rows as the per-order-rounding version left them: an order pushed (+3 candles, -1 wax), one
+    whose push is still sending (frozen +2 candles, unapplied), one failed (abandoned -5 wax)."""
+    now = "2026-11-30 10:00:00"
+    order_ids = []
+    for reference in ("OLD-1", "OLD-2", "OLD-3"):
+        db.session.execute(text(
+            "INSERT INTO production_orders (shop_id, reference, reference_key, type, status, location_id, "
+            "sync_to_shopify, created_at, updated_at, version, completed_at) VALUES (:s, :r, :k, 'assembly', "
+            "'completed', :loc, true, :now, :now, 3, :now)"), {"s": shop_id, "r": reference, "k": reference.lower(),
+                                                               "loc": LOC, "now": now})
+        order_ids.append(db.session.execute(text("SELECT id FROM production_orders WHERE reference = :r"),
+                                            {"r": reference}).scalar())
+    one, two, three = order_ids
+    # OLD-1 made 3 candles using 0.25 kg of wax each: -0.75 kg, which per-order rounding sent as -1.
+    db.session.execute(text(
+        "INSERT INTO components (shop_id, order_id, variant_id, title, sku, unit, quantity_planned, "
+        "quantity_produced, materials) VALUES (:s, :o, :v, 'Candle', '', 'pcs', 3000, 3000, :m)"),
+        {"s": shop_id, "o": one, "v": CANDLE,
+         "m": '[{"variantId": "%s", "title": "Wax", "quantityPerUnit": "0.25"}]' % WAX})
+    for order, variant, pushed in ((one, CANDLE, 3), (one, WAX, -1)):
+        db.session.execute(text("INSERT INTO sync_legs (shop_id, order_id, variant_id, location_id, pushed, "
+                                "updated_at) VALUES (:s, :o, :v, :l, :p, :now)"),
+                           {"s": shop_id, "o": order, "v": variant, "l": LOC, "p": pushed, "now": now})
+    for index, (order, status, applied, changes) in enumerate((
+            (one, "succeeded", now, [{"variantId": CANDLE, "locationId": LOC, "delta": 3},
+                                     {"variantId": WAX, "locationId": LOC, "delta": -1}]),
+            (two, "sending", None, [{"variantId": CANDLE, "locationId": LOC, "delta": 2}]),
+            (three, "failed", None, [{"variantId": WAX, "locationId": LOC, "delta": -5}]))):
+        db.session.execute(text(
+            "INSERT INTO sync_pushes (shop_id, order_id, status, reason, attempts, next_attempt_at, created_at, "
+            "frozen_at) VALUES (:s, :o, :st, 'completed', 1, :now, :now, :now)"),
+            {"s": shop_id, "o": order, "st": status, "now": now})
+        push_id = db.session.execute(text("SELECT max(id) FROM sync_pushes")).scalar()
+        assert push_id == index + 1
+        db.session.execute(text(
+            "INSERT INTO sync_batches (push_id, seq, changes, variables, key_generation, applied_at) "
+            "VALUES (:p, 0, :c, :v, 0, :a)"),
+            {"p": push_id, "c": __import__("json").dumps(changes), "v": "{}", "a": applied})
+    db.session.commit()
+    return order_ids
+
+
+CANDLE, WAX = "gid://shopify/ProductVariant/8001", "gid://shopify/ProductVariant/8002"
+LOC = "gid://shopify/Location/7001"
+
+
+def _upgrade_from_previous_version():
+    from decimal import Decimal
+
+    from shopify_app.sync.freezing import freeze
+    from shopify_app.sync.models import SENDING, SyncPush
+
+    from .builders import installed_shop
+
+    upgrade(revision="0005")
+    shop = installed_shop()
+    one, two, three = _previous_version_data(shop.id)
+    upgrade()
+    assert schema_differences() == []
+    accounts = {(v, loc, name): (Decimal(exact), whole) for v, loc, name, exact, whole in db.session.execute(text(
+        "SELECT variant_id, location_id, name, exact, whole FROM sync_accounts"))}
+    # Applied and still-sending deltas count; the failed push's were already abandoned.
+    assert accounts == {(CANDLE, LOC, "available"): (Decimal(5), 5), (WAX, LOC, "available"): (Decimal(-1), -1)}
+    legs = {(o, v): (Decimal(e), w) for o, v, e, w in db.session.execute(text(
+        "SELECT order_id, variant_id, exact, whole FROM sync_legs"))}
+    assert legs == {(one, CANDLE): (Decimal(3), 3), (one, WAX): (Decimal(-1), -1), (two, CANDLE): (Decimal(2), 2)}
+    batches = {p: (c, r is not None, f is not None) for p, c, r, f in db.session.execute(text(
+        "SELECT push_id, changes, returned_at, first_sent_at FROM sync_batches"))}
+    changes = batches[2][0] if isinstance(batches[2][0], list) else __import__("json").loads(batches[2][0])
+    assert changes == [{"variantId": CANDLE, "locationId": LOC, "delta": 2, "name": "available", "exact": "2"}]
+    assert batches[3][1] and not batches[2][1] and batches[2][2]  # failed: given back; sending: window starts
+    db.session.remove()
+
+    # The upgrade itself sends nothing: a new push of the pushed order freezes whole deltas of 0
+    # (its wax, -0.75 exact against -1 sent, is now carried: floor(-0.75) = -1 already).
+    push = SyncPush(shop_id=shop.id, order_id=one, status="pending", reason="retry")
+    db.session.add(push)
+    db.session.commit()
+    frozen = freeze(push.id)
+    assert [(c["variantId"], c["exact"], c["delta"]) for b in frozen.batches for c in b.changes] == [(WAX, "0.25", 0)]
+    assert all(b.applied_at is not None and b.variables is None for b in frozen.batches)  # nothing to send
+    assert db.session.get(SyncPush, 2).status == SENDING
+    db.session.remove()
+    downgrade(revision="0005")
+    assert db.session.execute(text("SELECT sum(pushed) FROM sync_legs")).scalar() == 4
+    db.session.remove()
+
+
+def test_upgrading_to_accounts_builds_them_from_what_was_pushed_on_sqlite(fresh_sqlite_app):
+    _upgrade_from_previous_version()
+
+
+@pytest.mark.postgres
+def test_upgrading_to_accounts_builds_them_from_what_was_pushed_on_postgresql(fresh_postgres_url):
+    app = create_app(base_config(fresh_postgres_url))
+    with app.app_context():
+        try:
+            _upgrade_from_previous_version()
+        finally:
+            db.session.remove()
+            db.engine.dispose()

@@ -80,13 +80,10 @@ def json_number(value: Decimal):
     return as_float
 
 
-def half_away_from_zero(value: Decimal) -> int:
-    """Written independently of the app: |x| + 0.5, floored, with the sign put back."""
-    magnitude = abs(value)
-    whole = int(magnitude)
-    if magnitude - whole >= Decimal("0.5"):
-        whole += 1
-    return whole if value >= 0 else -whole
+def whole_units(value: Decimal) -> int:
+    """Written independently of the app: the largest integer not above `value` (floor)."""
+    whole = int(value)  # truncates towards zero
+    return whole - 1 if whole > value else whole
 
 
 def nonzero(mapping: dict) -> dict:
@@ -365,15 +362,29 @@ class Order:
     status: str = "draft"
     notes: list = field(default_factory=list)
 
-    def targets(self) -> dict[tuple[str, str], int]:
-        """Per leg (variant, location): the exact decimal sum, rounded half away from zero."""
+    def exact(self) -> dict[tuple[str, str], Decimal]:
+        """Per (variant, location): the order's exact contribution, never rounded."""
         sign = 1 if self.type == "assembly" else -1
         exact = defaultdict(Decimal)
         for row in self.rows:
-            exact[row.variant] += sign * row.produced
+            exact[(row.variant, self.location)] += sign * row.produced
             for material, per_unit in row.materials:
-                exact[material] -= sign * row.produced * per_unit
-        return nonzero({(variant, self.location): half_away_from_zero(total) for variant, total in exact.items()})
+                exact[(material, self.location)] -= sign * row.produced * per_unit
+        return nonzero(exact)
+
+    def targets(self) -> dict[tuple[str, str], int]:
+        """What Shopify moves for this order alone: floor of its exact contribution per account."""
+        return nonzero({leg: whole_units(total) for leg, total in self.exact().items()})
+
+
+def account_floors(orders) -> dict[tuple[str, str], int]:
+    """Per (variant, location): floor of the exact sum over the orders that push (fractions carry)."""
+    total = defaultdict(Decimal)
+    for order in orders:
+        if order.pushes:
+            for leg, exact in order.exact().items():
+                total[leg] += exact
+    return nonzero({leg: whole_units(value) for leg, value in total.items()})
 
 
 class Scenario:
@@ -598,13 +609,10 @@ def test_chaos_every_unit_reaches_shopify_exactly_once(harness, capsys):
     assert completed >= 100
     for name, scenario in scenarios.items():
         shop = scenario.api.shop
-        expected = defaultdict(int)
-        for order in scenario.orders:
-            if order.pushes:
-                for (variant, location), quantity in order.targets().items():
-                    expected[(item_of(variant), location)] += quantity
+        # Per account, Shopify moved by floor(Σ exact contributions) of the orders that push.
+        expected = {(item_of(v), loc): q for (v, loc), q in account_floors(scenario.orders).items()}
         ledger = nonzero(store.ledger(shop))
-        assert ledger == nonzero(expected), f"{name}: the fake's ledger differs from the expected totals"
+        assert ledger == expected, f"{name}: the fake's ledger differs from floor(Σ exact) per account"
 
         # Every applied adjustment group adds up to the ledger ...
         groups = store.adjustments(shop)
@@ -613,23 +621,19 @@ def test_chaos_every_unit_reaches_shopify_exactly_once(harness, capsys):
             for change in group["changes"]:
                 applied[(change["inventoryItemId"], change["locationId"])] += change["delta"]
         assert nonzero(applied) == ledger
-        # ... each order's groups net to exactly that order's targets (moves net to zero) ...
         per_order = defaultdict(lambda: defaultdict(int))
         for group in groups:
             for change in group["changes"]:
                 per_order[group["referenceDocumentUri"]][(change["inventoryItemId"], change["locationId"])] += \
                     change["delta"]
-        for order in scenario.orders:
-            uri = f"gid://{APP_HANDLE}/ProductionOrder/{order.id}"
-            wanted = {(item_of(v), loc): q for (v, loc), q in order.targets().items()} if order.pushes else {}
-            got = nonzero(per_order.get(uri, {}))
-            assert got == wanted, (order.reference, order.notes)
-        # ... and no key was applied twice; every applied batch is recorded once in the database.
+        # ... no key was applied twice; every applied batch is recorded once in the database.
         counts = store.applied(shop)
         assert counts and set(counts.values()) == {1}, {k: v for k, v in counts.items() if v != 1}
         assert len(groups) == len(counts)
 
-        # What the app reports: synced where the order syncs (off otherwise), adjustments = targets.
+        # What the app reports: synced where the order syncs (off otherwise); each order's receipt
+        # nets to exactly what Shopify applied under its reference, and its exact changes add up
+        # to its exact contribution.
         listed = scenario.api.orders()
         for order in scenario.orders:
             sync = listed[order.id]["sync"]
@@ -638,24 +642,45 @@ def test_chaos_every_unit_reaches_shopify_exactly_once(harness, capsys):
                 assert sync["lastError"] is None
             else:
                 assert sync["state"] == "off", (order.reference, sync)
-            reported = defaultdict(int)
+            reported, exact = defaultdict(int), defaultdict(Decimal)
             for adjustment in sync["adjustments"]:
-                reported[(adjustment["variantId"], adjustment["locationId"])] += adjustment["quantity"]
-                assert adjustment["adjustmentGroupId"].startswith("gid://shopify/InventoryAdjustmentGroup/")
-            assert nonzero(reported) == (order.targets() if order.pushes else {}), order.reference
+                leg = (adjustment["variantId"], adjustment["locationId"])
+                reported[leg] += adjustment["quantity"]
+                exact[leg] += Decimal(str(adjustment["exact"]))
+                if adjustment["quantity"]:
+                    assert adjustment["adjustmentGroupId"].startswith("gid://shopify/InventoryAdjustmentGroup/")
+                else:
+                    assert adjustment["adjustmentGroupId"] is None
+            uri = f"gid://{APP_HANDLE}/ProductionOrder/{order.id}"
+            assert {(item_of(v), loc): q for (v, loc), q in nonzero(reported).items()} == \
+                nonzero(per_order.get(uri, {})), order.reference
+            assert nonzero(exact) == (order.exact() if order.pushes else {}), (order.reference, order.notes)
+
+        # The accounts: exact = Σ exact contributions, whole = what Shopify holds, remainder in [0, 1).
+        shown = {(a["variantId"], a["locationId"]): a for a in scenario.api("GET", "/api/accounts")["items"]}
+        totals = defaultdict(Decimal)
+        for order in scenario.orders:
+            if order.pushes:
+                for leg, value in order.exact().items():
+                    totals[leg] += value
+        assert {leg: Decimal(str(a["exact"])) for leg, a in shown.items() if a["exact"]} == nonzero(totals)
+        assert {(item_of(v), loc): a["whole"] for (v, loc), a in shown.items() if a["whole"]} == ledger
+        assert all(0 <= a["remainder"] < 1 for a in shown.values())
 
     statuses = dict(sql(app, "SELECT status, count(*) FROM sync_pushes GROUP BY status"))
     assert set(statuses) <= {"succeeded", "cancelled"}, statuses
     batches = sql(app, "SELECT count(*), count(applied_at) FROM sync_batches")[0]
-    assert batches[0] == batches[1] == len(store.applied()), "a frozen batch was never applied, or twice"
-    legs = sql(app, "SELECT l.variant_id, l.location_id, l.pushed, o.reference, s.domain FROM sync_legs l "
+    sent_batches = sql(app, "SELECT count(*) FROM sync_batches WHERE variables IS NOT NULL")[0][0]
+    assert batches[0] == batches[1], "a frozen batch was never applied"
+    assert sent_batches == len(store.applied()), "a sent batch was applied twice, or never"
+    legs = sql(app, "SELECT l.variant_id, l.location_id, l.exact, o.reference, s.domain FROM sync_legs l "
                     "JOIN production_orders o ON o.id = l.order_id JOIN shops s ON s.id = l.shop_id")
     by_reference = {(o.shop, o.reference): o for o in all_orders}
-    pushed_legs = defaultdict(dict)
-    for variant, location, pushed, reference, domain in legs:
-        pushed_legs[(domain, reference)][(variant, location)] = pushed
+    frozen_legs = defaultdict(dict)
+    for variant, location, exact, reference, domain in legs:
+        frozen_legs[(domain, reference)][(variant, location)] = Decimal(exact)
     for key, order in by_reference.items():
-        assert nonzero(pushed_legs.get(key, {})) == (order.targets() if order.pushes else {}), key
+        assert nonzero(frozen_legs.get(key, {})) == (order.exact() if order.pushes else {}), key
 
     overlapping = sql(app, "SELECT count(*) FROM sync_pushes later JOIN sync_pushes earlier "
                            "ON earlier.order_id = later.order_id AND earlier.id < later.id "
@@ -751,7 +776,9 @@ def test_a_worker_killed_after_shopify_applied_is_replayed_under_the_same_key(ha
         app, "SELECT id, status, claimed_by, claimed_until FROM sync_pushes WHERE order_id = :o", o=order.id)[0]
     assert status == "sending" and claimed_by is not None
     assert sql(app, "SELECT count(applied_at) FROM sync_batches WHERE push_id = :p", p=push_id)[0][0] == 0
-    assert sql(app, "SELECT count(*) FROM sync_legs WHERE order_id = :o", o=order.id)[0][0] == 0
+    # Frozen into the accounts before the send (an account counts frozen deltas, sent or not).
+    frozen = sql(app, "SELECT variant_id, location_id, whole FROM sync_legs WHERE order_id = :o", o=order.id)
+    assert nonzero({(v, loc): w for v, loc, w in frozen}) == order.targets()
 
     # Shopify is fine again (a new fake on the same store: same ledger, keys and tokens).
     holding.release.set()
@@ -779,7 +806,7 @@ def test_a_worker_killed_after_shopify_applied_is_replayed_under_the_same_key(ha
     batch = sql(app, "SELECT applied_at, adjustment_group_id FROM sync_batches WHERE push_id = :p", p=push_id)
     assert len(batch) == 1 and batch[0][0] is not None and batch[0][1] == group["id"]
     assert sql(app, "SELECT status FROM sync_pushes WHERE id = :p", p=push_id)[0][0] == "succeeded"
-    legs = {(v, loc): p for v, loc, p in sql(app, "SELECT variant_id, location_id, pushed FROM sync_legs")}
+    legs = {(v, loc): p for v, loc, p in sql(app, "SELECT variant_id, location_id, whole FROM sync_legs")}
     assert nonzero(legs) == order.targets()
     assert api("GET", f"{ORDERS}/{order.id}")["sync"]["state"] == "synced"
 
@@ -798,12 +825,8 @@ def complete_orders(api: Api, count: int, prefix: str) -> list[Order]:
 
 
 def expected_ledger(orders: list[Order]) -> dict:
-    total = defaultdict(int)
-    for order in orders:
-        if order.pushes:
-            for (variant, location), quantity in order.targets().items():
-                total[(item_of(variant), location)] += quantity
-    return nonzero(total)
+    """The fake's ledger once the orders are synced: floor(Σ exact) per account, by inventory item."""
+    return {(item_of(variant), location): q for (variant, location), q in account_floors(orders).items()}
 
 
 @pytest.mark.postgres
@@ -925,7 +948,7 @@ def test_a_worker_that_outlives_its_lease_and_its_successor_apply_the_batch_once
     assert len(keys) == 2 and keys[0] == keys[1], keys  # the successor reused the key
     assert store.applied(shop) == Counter({keys[0]: 1})
     assert nonzero(store.ledger(shop)) == expected_ledger([order])
-    legs = {(v, loc): p for v, loc, p in sql(app, "SELECT variant_id, location_id, pushed FROM sync_legs")}
+    legs = {(v, loc): p for v, loc, p in sql(app, "SELECT variant_id, location_id, whole FROM sync_legs")}
     assert nonzero(legs) == order.targets()  # counted into the legs once
     push = sql(app, "SELECT status, last_error FROM sync_pushes WHERE order_id = :o", o=order.id)
     assert push == [("succeeded", None)]
@@ -1038,7 +1061,7 @@ def test_turning_sync_off_cancels_the_unsent_push_but_a_sending_one_finishes_wit
     scenario.record_all(c)
     drain(app)
     assert store.available(shop, OUTPUTS[0], L1) == 3
-    assert store.available(shop, MATERIALS[0], L1) == -2  # -1.5 rounds away from zero
+    assert store.available(shop, MATERIALS[0], L1) == -2  # floor(-1.5): an opened unit is taken
 
     # B: 5 units recorded; its push freezes and is sent once, and Shopify answers 503.
     b = scenario.create("FLAG-B", kind="assembly", rows=[
@@ -1064,15 +1087,15 @@ def test_turning_sync_off_cancels_the_unsent_push_but_a_sending_one_finishes_wit
     # B finished with the key it had already sent; C's unsent push went nowhere.
     assert front.keys(shop)[adjust_calls:] == [key]
     assert store.applied(shop)[key] == 1 and set(store.applied(shop).values()) == {1}
-    assert store.available(shop, OUTPUTS[1], L1) == 6   # 5.5 -> 6: the frozen push, not the later 9
-    assert store.available(shop, MATERIALS[1], L1) == -1  # -1.375 -> -1
+    assert store.available(shop, OUTPUTS[1], L1) == 5   # floor(5.5): the frozen push, not the later 9
+    assert store.available(shop, MATERIALS[1], L1) == -2  # floor(-1.375)
     assert store.available(shop, OUTPUTS[0], L1) == 3
     assert store.available(shop, MATERIALS[0], L1) == -2
     assert open_pushes(app) == 0
     listed = api.orders()
     assert listed[b.id]["sync"]["state"] == "off"
     assert {(a["variantId"], a["quantity"]) for a in listed[b.id]["sync"]["adjustments"]} == \
-        {(OUTPUTS[1], 6), (MATERIALS[1], -1)}
+        {(OUTPUTS[1], 5), (MATERIALS[1], -2)}
 
     # Turning C back on converges from what was pushed (3) to what it says now (6): nothing lost.
     scenario.patch(c, syncProductionOrderToShopify=True)

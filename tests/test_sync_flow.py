@@ -47,7 +47,7 @@ def test_completion_pushes_output_and_materials_once(synced):
     assert order["sync"]["state"] == "pending"
     drain(app)
     assert store.available(SHOP, CANDLE, WORKSHOP) == 10
-    assert store.available(SHOP, WAX, WORKSHOP) == -3  # 2.5 rounds away from zero
+    assert store.available(SHOP, WAX, WORKSHOP) == -3  # floor(-2.5): an opened bag is gone
     assert store.available(SHOP, WICK, WORKSHOP) == -10
     after = call(client, "GET", f"{ORDERS}/{order['id']}")
     assert after["sync"]["state"] == "synced" and after["version"] == order["version"]

@@ -11,6 +11,7 @@ query VariantInventoryItems($ids: [ID!]!) {
       inventoryItem {
         id
         tracked
+        inventoryHistoryUrl
       }
     }
   }
@@ -19,12 +20,25 @@ query VariantInventoryItems($ids: [ID!]!) {
 
 # Deltas to the `available` quantity. Since API 2026-04 the mutation needs @idempotent and an
 # explicit changeFromQuantity on every change (null: these are deltas, not compare-and-swap).
+# The group's changes give the order's receipt Shopify's own quantity after each change (the
+# group can also list other quantity names moved alongside, e.g. `on_hand`).
 ADJUST_INVENTORY = """
 mutation AdjustInventory($input: InventoryAdjustQuantitiesInput!, $idempotencyKey: String!) {
   inventoryAdjustQuantities(input: $input) @idempotent(key: $idempotencyKey) {
     inventoryAdjustmentGroup {
       id
       createdAt
+      changes {
+        name
+        delta
+        quantityAfterChange
+        item {
+          id
+        }
+        location {
+          id
+        }
+      }
     }
     userErrors {
       field

@@ -8,7 +8,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from ..fields import NO_NUL_PATTERN, NoNul, QueryDigits
 from ..production import listing, queries, service
 from ..production.representations import EventListOut, OrderListOut, OrderOut, events_json, order_list_json
-from ..production.schemas import OrderCreate, OrderPatch
+from ..production.schemas import OrderCreate, OrderPatch, SyncResolve, SyncSkip
 from ..shops.scoping import current_identity, current_shop
 from ..validation import parse
 from .http import expected_version, json_body, order_response
@@ -112,3 +112,22 @@ def retry_sync(order_id: int):
     # Never pushes inside the request: the worker does, under the push's idempotency keys.
     order = service.retry_sync(queries.lock_order(current_shop(), order_id))
     return order_response(order, 202)
+
+
+@operation("POST", ORDER + "/sync/skip", summary="Settle a failed push: leave variants out of this order's sync",
+           body=SyncSkip, response=OrderOut, status=202, errors=(404, 409, 422), headers=ETAG)
+def skip_sync_variants(order_id: int):
+    # Their frozen deltas go back to the accounts; the rest of the order is pushed again by the worker.
+    identity = current_identity()
+    order = queries.lock_order(identity.shop, order_id)
+    order = service.skip_sync_variants(order, json_body(), actor=identity.actor)
+    return order_response(order, 202)
+
+
+@operation("POST", ORDER + "/sync/resolve", summary="Settle a batch in review: applied in Shopify or not",
+           body=SyncResolve, response=OrderOut, errors=(404, 409, 422), headers=ETAG)
+def resolve_sync(order_id: int):
+    identity = current_identity()
+    order = queries.lock_order(identity.shop, order_id)
+    order = service.resolve_sync(order, json_body(), actor=identity.actor)
+    return order_response(order)

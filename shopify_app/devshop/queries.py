@@ -32,10 +32,17 @@ def location_object(location: str, record: dict) -> dict:
             "legacyResourceId": location.rsplit("/", 1)[-1]}
 
 
+def history_url(shop: str, item: str) -> str:
+    """Where Shopify's admin shows the item's inventory history (the shape Shopify answers with)."""
+    return (f"https://admin.shopify.com/store/{shop.split('.', 1)[0]}/products/inventory/"
+            f"{item.rsplit('/', 1)[-1]}/inventory_history")
+
+
 def item_object(state, item: str) -> dict:
     variant = state.items[item]
     record = state.variants[variant]
     return {"__typename": "InventoryItem", "id": item, "tracked": record["tracked"], "sku": record["sku"],
+            "inventoryHistoryUrl": history_url(state.domain, item),
             "variant": {"__typename": "ProductVariant", "id": variant}}
 
 

@@ -80,6 +80,7 @@ def render_page(template: str, active: str, **context):
     boms = _boms_url()
     if boms:
         nav.append(("boms", "BOMs", boms))
+    nav.append(("remainders", "Remainders", url_for("pages.remainders")))
     nav.append(("settings", "Settings", url_for("pages.settings")))
     if demo:
         from ..devshop import DEMO_SHOP
@@ -141,6 +142,13 @@ def new_bom():
 def edit_bom(bom_id: int):
     """The editor for an existing bill of materials (filled by the API)."""
     return render_page("boms/form.html", "boms", bom_id=bom_id)
+
+
+@bp.get("/remainders")
+@page
+def remainders():
+    """Accounts with a carried fraction: what the app counts that Shopify's whole units do not yet."""
+    return render_page("remainders.html", "remainders")
 
 
 @bp.get("/settings")

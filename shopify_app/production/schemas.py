@@ -125,3 +125,16 @@ class OrderPatch(RequestModel):
     notes: Notes | None = None
     sync_production_order_to_shopify: StrictBool | None = None
 
+
+
+class SyncSkip(RequestModel):
+    """Variants of a failed push the merchant gives up on for this order (e.g. deleted in Shopify)."""
+
+    variant_ids: Annotated[list[VariantGID], Field(min_length=1, max_length=250)]
+
+
+class SyncResolve(RequestModel):
+    """The merchant's answer about a batch Shopify may have forgotten."""
+
+    batch_id: Id
+    applied: StrictBool

@@ -17,14 +17,14 @@ from ..db_types import utcnow
 from ..errors import Conflict, InvalidTransition, ValidationFailed, VersionMismatch
 from ..extensions import db
 from ..shops.models import Shop
-from ..sync import outbox
+from ..sync import outbox, settling
 from ..validation import parse
 from . import lifecycle
 from .history import Changes, component_snapshot, materials_for_history
 from .lifecycle import Action, OrderStatus, SyncSettings
 from .models import Component, OrderEvent, ProductionOrder
 from .schemas import (MAX_COMPONENTS_PER_ORDER, ComponentFromBom, ComponentIn, ComponentPatch, OrderCreate,
-                      OrderPatch)
+                      OrderPatch, SyncResolve, SyncSkip)
 
 ORDER_FIELDS = {  # schema field -> (API name, model attribute), for the fields PATCH may change
     "reference": ("reference", "reference"),
@@ -87,9 +87,11 @@ def _commit(order: ProductionOrder, shop: Shop, event_type: str, actor: str, cha
     if touch:
         order.updated_at = utcnow()  # also marks the row dirty, so the guarded UPDATE bumps `version`
     db.session.add(OrderEvent(shop_id=shop.id, order_id=order.id, type=event_type, actor=actor, changes=changes))
-    # The need to push is written in this same transaction (outbox): a crash cannot lose it.
-    outbox.after_change(order, event_type, changes, shop.settings.sync_mode)
     try:
+        # The version-guarded UPDATE runs here: a racing writer loses before the outbox is read.
+        db.session.flush()
+        # The need to push is written in this same transaction (outbox): a crash cannot lose it.
+        outbox.after_change(order, event_type, changes, shop.settings.sync_mode)
         db.session.commit()
     except StaleDataError:
         db.session.rollback()
@@ -303,12 +305,34 @@ def cancel_order(order: ProductionOrder, shop: Shop, *, actor: str, expected_ver
 # ---------------------------------------------------------------- sync retry
 
 
-def retry_sync(order: ProductionOrder) -> ProductionOrder:
-    """Queue a retry of a failed or waiting push (POST …/sync). Not an edit: no version bump."""
+def _ensure_syncs(order: ProductionOrder) -> None:
     lifecycle.ensure_sync_retry_allowed(order.status, order.started_at)
     if order.sync_to_shopify is not True:
         raise InvalidTransition("This order does not sync to Shopify.", {"sync": "off"})
-    if outbox.retry(order) is None:
+
+
+def retry_sync(order: ProductionOrder) -> ProductionOrder:
+    """Queue a retry of a failed or waiting push (POST …/sync). Not an edit: no version bump."""
+    _ensure_syncs(order)
+    if settling.retry(order) is None:
         raise InvalidTransition("Shopify already has everything this order produced.", {"sync": "synced"})
+    db.session.commit()
+    return order
+
+
+def skip_sync_variants(order: ProductionOrder, data, *, actor: str) -> ProductionOrder:
+    """Settle a failed push by leaving some variants out of this order's sync (POST …/sync/skip)."""
+    _ensure_syncs(order)
+    body = parse(SyncSkip, data)
+    settling.skip_variants(order, body.variant_ids, actor)
+    db.session.commit()
+    return order
+
+
+def resolve_sync(order: ProductionOrder, data, *, actor: str) -> ProductionOrder:
+    """Settle a batch Shopify may have forgotten: applied or not (POST …/sync/resolve)."""
+    _ensure_syncs(order)
+    body = parse(SyncResolve, data)
+    settling.resolve(order, body.batch_id, body.applied, actor)
     db.session.commit()
     return order

@@ -1,4 +1,4 @@
-"""Freezing a push: its changes are computed once, split into batches, and never recomputed."""
+"""Freezing a push: its account changes are computed once, split into batches, and never recomputed."""
 
 from decimal import Decimal
 
@@ -7,16 +7,11 @@ from sqlalchemy import select
 from ..db_types import utcnow
 from ..extensions import db
 from ..production.models import ProductionOrder
-from .models import PENDING, SENDING, SUCCEEDED, SyncBatch, SyncLeg, SyncPush
-from .planner import Material, Row, batches, plan_changes
+from . import accounts, ledger
+from .models import PENDING, SENDING, SUCCEEDED, SkippedVariant, SyncBatch, SyncPush
+from .planner import Change, Material, Row, batches, contribution
 
 BATCH_SIZE = 250
-
-
-def pushed_totals(order_id: int) -> dict[tuple[str, str], int]:
-    """What each leg of the order has had applied in Shopify so far."""
-    legs = db.session.scalars(select(SyncLeg).where(SyncLeg.order_id == order_id))
-    return {(leg.variant_id, leg.location_id): leg.pushed for leg in legs}
 
 
 def planner_rows(order: ProductionOrder) -> list[Row]:
@@ -28,13 +23,21 @@ def planner_rows(order: ProductionOrder) -> list[Row]:
     ]
 
 
+def skipped_variants(order_id: int) -> frozenset[str]:
+    """Variants the merchant chose not to sync for this order."""
+    return frozenset(db.session.scalars(select(SkippedVariant.variant_id).where(SkippedVariant.order_id == order_id)))
+
+
 def freeze(push_id: int) -> SyncPush:
     """Turn a pending push into frozen batches (or finish it when nothing needs sending).
 
-    Runs under the order's row lock, so the order cannot change while its targets are read; a
-    change committed afterwards opens a new pending push that starts from the pushed totals.
+    Holds the order (its row lock; SQLite's write lock) so no change can fold into the push while
+    it is frozen, then the accounts it touches, in a fixed order: a change committed afterwards
+    opens a new pending push, and two pushes never claim the same whole unit.
     """
-    push = db.session.get(SyncPush, push_id)
+    db.session.commit()  # start clean: the write lock must come before any read below
+    ledger.take_write_lock()
+    push = db.session.get(SyncPush, push_id, populate_existing=True)
     order = db.session.scalars(
         select(ProductionOrder).where(ProductionOrder.id == push.order_id).with_for_update()
         .execution_options(populate_existing=True)
@@ -43,15 +46,32 @@ def freeze(push_id: int) -> SyncPush:
     if push.status != PENDING:
         db.session.commit()
         return push
-    changes = plan_changes(planner_rows(order), order.type, order.location_id, pushed_totals(order.id))
+    skipped = skipped_variants(order.id)
+    wanted = contribution(planner_rows(order), order.type, order.location_id, skipped)
+    legs = ledger.order_legs(order.id)
+    frozen = {key: leg.exact for key, leg in legs.items() if key[0] not in skipped}
+    moves = accounts.exact_changes(wanted, frozen)
+    locked = ledger.lock_accounts(order.shop_id, moves)
     now = utcnow()
+    changes = []
+    for key, exact in moves.items():
+        account = locked[key]
+        balance = accounts.Balance(account.exact, account.whole)
+        if not exact and balance.settled:
+            continue
+        balance, delta = accounts.freeze(balance, exact)
+        account.exact, account.whole, account.updated_at = balance.exact, balance.whole, now
+        ledger.add_to_leg(legs, order.shop_id, order.id, key, exact, delta)
+        changes.append(Change(*key, exact=exact, delta=delta))
     push.frozen_at = now
     if not changes:
         push.status, push.finished_at, push.last_error = SUCCEEDED, now, None
     else:
         push.status = SENDING
         for seq, batch in enumerate(batches(changes, BATCH_SIZE)):
-            db.session.add(SyncBatch(push_id=push.id, seq=seq, changes=[
-                {"variantId": c.variant_id, "locationId": c.location_id, "delta": c.delta} for c in batch]))
+            # A batch whose integers are all 0 carries fractions only: nothing to send.
+            nothing_to_send = not any(c.delta for c in batch)
+            db.session.add(SyncBatch(push_id=push.id, seq=seq, changes=[c.as_json() for c in batch],
+                                     applied_at=now if nothing_to_send else None))
     db.session.commit()
     return push

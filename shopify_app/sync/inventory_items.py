@@ -15,6 +15,7 @@ class InventoryItem:
     item_id: str
     tracked: bool
     display_name: str
+    history_url: str | None = None
 
 
 def resolve(client: AdminGraphQL, variant_ids: list[str]) -> dict[str, InventoryItem | None]:
@@ -35,8 +36,9 @@ def resolve(client: AdminGraphQL, variant_ids: list[str]) -> dict[str, Inventory
         for variant, node in zip(missing, nodes + [None] * (len(missing) - len(nodes))):
             item = None
             if isinstance(node, dict) and node.get("__typename") == "ProductVariant" and node.get("inventoryItem"):
-                item = InventoryItem(node["inventoryItem"]["id"], bool(node["inventoryItem"].get("tracked")),
-                                     node.get("displayName") or variant)
+                found = node["inventoryItem"]
+                item = InventoryItem(found["id"], bool(found.get("tracked")), node.get("displayName") or variant,
+                                     found.get("inventoryHistoryUrl"))
             result[variant] = item
             _cache[(shop, variant)] = (now + CACHE_SECONDS, item)
     return result

@@ -5,7 +5,7 @@ from sqlalchemy import select, update
 from ..db_types import utcnow
 from ..extensions import db
 from ..production.models import ProductionOrder
-from .models import CANCELLED, FAILED, OPEN_STATES, PENDING, SyncPush
+from .models import CANCELLED, PENDING, SyncPush
 from .policy import push_reason, turns_sync_off
 
 
@@ -60,17 +60,3 @@ def latest_push(order_id: int) -> SyncPush | None:
     return db.session.scalars(
         select(SyncPush).where(SyncPush.order_id == order_id).order_by(SyncPush.id.desc()).limit(1)
     ).one_or_none()
-
-
-def retry(order: ProductionOrder) -> SyncPush | None:
-    """The merchant's retry: a failed push is replaced by a new one (new keys: the failed batch
-    applied nothing); a push still waiting is made due now. None when there is nothing to retry."""
-    push = latest_push(order.id)
-    if push is None:
-        return None
-    if push.status == FAILED:
-        return request_push(order, "retry")
-    if push.status in OPEN_STATES:
-        push.next_attempt_at = utcnow()
-        return push
-    return None

@@ -1,17 +1,19 @@
-"""What to push (pure): per leg (variant, location) the target and the change from what is pushed.
+"""What an order contributes to each account (pure): exact decimals, never rounded per order.
 
 Assembly of P units adds P of the output variant and consumes P × quantityPerUnit of each
-material; disassembly reverses both. A leg's target is the exact decimal sum over the order's
-rows at its current location, rounded half away from zero (Shopify counts whole units); legs at
-any other location target 0. Pushing `target - pushed` per leg means rounding never drifts and
-edits in progress (location, type, removed rows) converge by themselves.
+material; disassembly reverses both. An order's contribution to (variant, location, name) is the
+exact decimal sum over its rows at its current location (zero at every other location); variants
+the merchant chose not to sync (a settled failure) contribute nothing. The whole units sent to
+Shopify come from the accounts (`accounts.freeze`), so fractions carry across orders.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-Leg = tuple[str, str]  # (variant GID, location GID)
+from .accounts import AVAILABLE
+
+Key = tuple[str, str, str]  # (variant GID, location GID, quantity name)
 
 
 @dataclass(frozen=True)
@@ -31,18 +33,22 @@ class Row:
 
 @dataclass(frozen=True)
 class Change:
+    """One account change of a push: the order's exact change and the integer sent for it."""
+
     variant_id: str
     location_id: str
+    name: str
+    exact: Decimal
     delta: int
 
+    def as_json(self) -> dict:
+        return {"variantId": self.variant_id, "locationId": self.location_id, "name": self.name,
+                "exact": str(self.exact), "delta": self.delta}
 
-def round_half_away_from_zero(value: Decimal) -> int:
-    """2.5 -> 3, -2.5 -> -3 (Decimal's ROUND_HALF_UP rounds away from zero)."""
-    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
-
-def targets(rows: list[Row], order_type: str, location_id: str | None) -> dict[Leg, int]:
-    """The whole units each leg at the order's location should have received."""
+def contribution(rows: list[Row], order_type: str, location_id: str | None,
+                 skipped: frozenset[str] = frozenset()) -> dict[Key, Decimal]:
+    """The exact amount the order puts into each `available` account (nonzero ones only)."""
     if location_id is None:
         return {}
     sign = 1 if order_type == "assembly" else -1
@@ -51,21 +57,19 @@ def targets(rows: list[Row], order_type: str, location_id: str | None) -> dict[L
         exact[row.variant_id] += sign * row.produced
         for material in row.materials:
             exact[material.variant_id] -= sign * row.produced * material.quantity_per_unit
-    return {(variant, location_id): round_half_away_from_zero(total) for variant, total in exact.items()}
-
-
-def plan_changes(rows: list[Row], order_type: str, location_id: str | None,
-                 pushed: dict[Leg, int]) -> list[Change]:
-    """The deltas that bring Shopify from `pushed` to the targets, in a stable order."""
-    wanted = targets(rows, order_type, location_id)
-    changes = []
-    for leg in sorted(set(wanted) | set(pushed)):
-        delta = wanted.get(leg, 0) - pushed.get(leg, 0)
-        if delta:
-            changes.append(Change(variant_id=leg[0], location_id=leg[1], delta=delta))
-    return changes
+    return {(variant, location_id, AVAILABLE): total for variant, total in sorted(exact.items())
+            if total and variant not in skipped}
 
 
 def batches(changes: list[Change], size: int = 250) -> list[list[Change]]:
-    """Split changes into mutation-sized batches (Shopify takes at most 250 changes per call)."""
-    return [changes[i:i + size] for i in range(0, len(changes), size)]
+    """Split changes into mutation-sized batches: at most `size` nonzero deltas each (Shopify's
+    limit per call). A change whose integer is 0 rides along: it is recorded, never sent."""
+    result: list[list[Change]] = [[]]
+    sent = 0
+    for change in changes:
+        if change.delta and sent == size:
+            result.append([])
+            sent = 0
+        result[-1].append(change)
+        sent += bool(change.delta)
+    return result if result[0] else []

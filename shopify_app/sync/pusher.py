@@ -16,8 +16,8 @@ from ..production.models import OrderEvent, ProductionOrder
 from ..shops.models import Shop
 from . import inventory_items
 from .freezing import freeze
-from .models import FAILED, PENDING, SENDING, SUCCEEDED, SyncBatch, SyncLeg, SyncPush
-from .status import REAUTH_MESSAGE
+from .models import FAILED, NEEDS_REVIEW, PENDING, SENDING, SUCCEEDED, SyncBatch, SyncPush
+from .status import REAUTH_MESSAGE, REVIEW_MESSAGE
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,11 @@ class RetryLater(Exception):
 
 class LeaseLost(Exception):
     """Another worker took the push over (ours expired); its outcome is the one that stands."""
+
+
+class NeedsReview(Exception):
+    """A batch's key is older than Shopify keeps keys and its outcome is unknown: resending it
+    could apply it twice, so the merchant says whether Shopify applied it."""
 
 
 def idempotency_key(shop: Shop, push: SyncPush, batch: SyncBatch) -> str:
@@ -84,6 +89,8 @@ class PushSender:
         except LeaseLost:
             log.warning("push %s: lease lost to another worker; leaving the push to it", self.push.id)
             return "lease_lost"
+        except NeedsReview:
+            return self._hold_for_review()
         return self._succeed()
 
     def _guarded(self, **values) -> bool:
@@ -113,9 +120,16 @@ class PushSender:
         return True
 
     def _variables(self, batch: SyncBatch) -> dict:
-        items = inventory_items.resolve(self.client, [c["variantId"] for c in batch.changes])
+        """The mutation's variables (only the changes with a nonzero integer) and the receipt's
+        skeleton: per change, the inventory item and its history link in Shopify."""
+        sent = [c for c in batch.changes if c["delta"]]
+        items = inventory_items.resolve(self.client, [c["variantId"] for c in sent])
+        batch.receipt = [
+            {"inventoryItemId": items[c["variantId"]].item_id, "inventoryHistoryUrl": items[c["variantId"]].history_url,
+             "quantityAfterChange": None} if c["delta"] and items.get(c["variantId"]) else None
+            for c in batch.changes]
         changes = []
-        for change in batch.changes:
+        for change in sent:
             item, name = items.get(change["variantId"]), self.titles.get(change["variantId"], change["variantId"])
             if item is None:
                 raise PermanentFailure(f"“{name}” ({change['variantId']}) no longer exists in Shopify. "
@@ -126,7 +140,7 @@ class PushSender:
             changes.append({"inventoryItemId": item.item_id, "locationId": change["locationId"],
                             "delta": change["delta"], "changeFromQuantity": None})
         handle = current_app.config["SHOPIFY_APP_HANDLE"]
-        return {"input": {"name": "available", "reason": "correction",
+        return {"input": {"name": sent[0]["name"], "reason": "correction",
                           "referenceDocumentUri": f"gid://{handle}/ProductionOrder/{self.order.id}",
                           "changes": changes}}
 
@@ -134,8 +148,10 @@ class PushSender:
         self._renew_lease()  # a batch may take several timeouts; keep the push ours meanwhile
         if batch.variables is None:
             batch.variables = self._variables(batch)  # fixed before the first send: retries are identical
+            batch.first_sent_at = utcnow()  # the key's window starts with its first send, right after
             db.session.commit()
         for _ in range(3):
+            self._check_key_age(batch)
             key = idempotency_key(self.shop, self.push, batch)
             data = self.client.execute("AdjustInventory", ADJUST_INVENTORY, {**batch.variables, "idempotencyKey": key})
             result = data.get("inventoryAdjustQuantities") or {}
@@ -147,6 +163,7 @@ class PushSender:
             if "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED" in codes:
                 # The earlier attempt under this key applied nothing: same changes, new key.
                 batch.key_generation += 1
+                batch.first_sent_at = utcnow()  # a new key: its window starts with the send below
                 db.session.commit()
                 continue
             if codes & TRANSIENT_CODES or not errors:
@@ -155,41 +172,38 @@ class PushSender:
             raise PermanentFailure(self._describe(batch, errors))
         raise RetryLater("the idempotency key kept failing")
 
+    def _check_key_age(self, batch: SyncBatch) -> None:
+        """Refuse to resend a key Shopify may have forgotten (its outcome was never recorded)."""
+        if batch.first_sent_at is None:  # the merchant chose to send again: a new key, a new window
+            batch.first_sent_at = utcnow()
+            db.session.commit()
+            return
+        window = timedelta(seconds=float(current_app.config["SYNC_IDEMPOTENCY_WINDOW_SECONDS"]))
+        if utcnow() - batch.first_sent_at > window:
+            raise NeedsReview()
+
     def _describe(self, batch: SyncBatch, errors: list[dict]) -> str:
         parts = []
         for error in errors:
             field = error.get("field") or []
             index = next((int(p) for p in field if str(p).isdigit()), None)
-            if index is not None and index < len(batch.changes):
-                variant = batch.changes[index]["variantId"]
+            sent = [c for c in batch.changes if c["delta"]]
+            if index is not None and index < len(sent):
+                variant = sent[index]["variantId"]
                 parts.append(f"“{self.titles.get(variant, variant)}” ({variant}): {error.get('message')}")
             else:
                 parts.append(str(error.get("message")))
         return "Shopify refused the inventory change. " + " ".join(parts)
 
     def _record(self, batch: SyncBatch, group: dict) -> None:
-        now = utcnow()
-        done = db.session.execute(
+        """Mark the batch applied (once, even if two workers raced) with Shopify's receipt."""
+        db.session.execute(
             update(SyncBatch).where(SyncBatch.id == batch.id, SyncBatch.applied_at.is_(None))
-            .values(applied_at=now, adjustment_group_id=group.get("id"))
+            .values(applied_at=utcnow(), adjustment_group_id=group.get("id"), receipt=_receipt(batch, group))
             .execution_options(synchronize_session=False)
-        ).rowcount
-        if done:  # count each batch into the legs exactly once, even if two workers raced
-            for change in batch.changes:
-                self._add_to_leg(change["variantId"], change["locationId"], change["delta"], now)
+        )
         db.session.commit()
         db.session.refresh(batch)
-
-    def _add_to_leg(self, variant: str, location: str, delta: int, now) -> None:
-        bumped = db.session.execute(
-            update(SyncLeg).where(SyncLeg.order_id == self.order.id, SyncLeg.variant_id == variant,
-                                  SyncLeg.location_id == location)
-            .values(pushed=SyncLeg.pushed + delta, updated_at=now).execution_options(synchronize_session=False)
-        ).rowcount
-        if not bumped:
-            db.session.add(SyncLeg(shop_id=self.shop.id, order_id=self.order.id, variant_id=variant,
-                                   location_id=location, pushed=delta, updated_at=now))
-            db.session.flush()
 
     def _event(self, event_type: str, changes: dict) -> None:
         # Sync bookkeeping never bumps the order's version; it only appends to the history.
@@ -201,6 +215,7 @@ class PushSender:
         for batch in self.push.batches:
             for change in batch.changes:
                 applied[f"{change['variantId']}@{change['locationId']}"] = [None, change["delta"]]
+        # Every batch is applied now: the accounts' frozen deltas are all in Shopify.
         if not self._settle(("sync_succeeded", applied), status=SUCCEEDED, finished_at=utcnow(), last_error=None):
             return "lease_lost"
         log.info("push %s of order %s applied in Shopify", self.push.id, self.order.id)
@@ -213,6 +228,13 @@ class PushSender:
         log.warning("push %s of order %s failed: %s", self.push.id, self.order.id, message)
         return FAILED
 
+    def _hold_for_review(self) -> str:
+        if not self._settle(None, status=NEEDS_REVIEW, last_error=REVIEW_MESSAGE):
+            return "lease_lost"
+        log.warning("push %s of order %s needs review: a batch's key outlived Shopify's idempotency window",
+                    self.push.id, self.order.id)
+        return NEEDS_REVIEW
+
     def _wait(self, message: str, immediately: bool = False, at_least: float = 0.0) -> str:
         config = current_app.config
         delay = 0.0 if immediately else max(at_least, backoff_delay(
@@ -221,6 +243,21 @@ class PushSender:
         if not self._settle(None, last_error=message, next_attempt_at=utcnow() + timedelta(seconds=delay)):
             return "lease_lost"
         return SENDING
+
+
+def _receipt(batch: SyncBatch, group: dict) -> list:
+    """The batch's receipt with Shopify's quantity after each change it sent."""
+    after = {}
+    for change in group.get("changes") or []:
+        item, location = (change.get("item") or {}).get("id"), (change.get("location") or {}).get("id")
+        after[(item, location, change.get("name"))] = change.get("quantityAfterChange")
+    receipt = []
+    for change, entry in zip(batch.changes, batch.receipt or [None] * len(batch.changes)):
+        if entry is not None:
+            entry = dict(entry, quantityAfterChange=after.get(
+                (entry["inventoryItemId"], change["locationId"], change["name"])))
+        receipt.append(entry)
+    return receipt
 
 
 def process_push(push_id: int, worker_id: str) -> str:

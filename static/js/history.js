@@ -12,6 +12,7 @@ const EVENT_TITLES = {
   component_removed: "Component removed",
   sync_succeeded: "Shopify inventory updated",
   sync_failed: "Shopify inventory update failed",
+  sync_resolved: "Shopify inventory update settled",
 };
 const QUIET_FIELDS = new Set(["startedAt", "completedAt", "cancelledAt"]); // the event's own time says it
 const ROW_FIELD = /^components\.(\d+)\.(\w+)$/;
@@ -106,6 +107,12 @@ function lines(context, event) {
       out.push(`${context.variants.get(variant) || variant} at ${locationName(context, location)}: ${delta > 0 ? "+" : ""}${delta}`);
     } else if (key === "error") {
       out.push(String(after));
+    } else if (key === "skippedVariants") {
+      out.push(`Left out of this order's sync: ${after.map((v) => context.variants.get(v) || v).join(", ")}`);
+    } else if (key === "applied") {
+      out.push(after ? "Confirmed as applied in Shopify: nothing was sent again" : "Not applied in Shopify: sent again");
+    } else if (key === "batchId") {
+      continue;
     } else {
       const label = FIELD_LABELS[key] || key;
       out.push(before === null && event.type === "created"

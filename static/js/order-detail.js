@@ -21,7 +21,8 @@ let busy = false;
 let pollTimer = null;
 let lastSyncKey = "";
 
-const actionButtons = () => [...Object.values(ACTIONS).map((action) => $(action.button)), $("#retry-sync")];
+const actionButtons = () => [...Object.values(ACTIONS).map((action) => $(action.button)), $("#retry-sync"),
+  $("#skip-sync"), ...document.querySelectorAll("#review-batches button")];
 const locationName = (id) => (id ? locations.get(id) || `Location ${gidNumber(id)}` : null);
 
 function variantTitles() {
@@ -101,7 +102,9 @@ const SYNC_TEXT = {
     ? "Whether this order updates Shopify inventory is decided when it starts, from the shop's default in Settings."
     : "This order does not update Shopify inventory."),
   pending: () => "Sending the produced quantities to Shopify… This page updates by itself.",
-  failed: () => "Shopify did not accept the last update. Fix the problem below (for example in Shopify), then retry.",
+  failed: () => "Shopify did not accept the last update. Fix the problem below (for example in Shopify), then retry"
+    + " — or leave the products Shopify refused out of this order's sync.",
+  needs_review: () => "An update may or may not have reached Shopify. Check below and tell the app which.",
   synced: (o) => (o.sync.adjustments.length
     ? "Shopify inventory has everything this order produced."
     : o.status === "in_progress" || o.status === "draft"
@@ -122,15 +125,37 @@ function drawSync() {
   fill($("#sync-last"), sync.lastSyncedAt ? timeElement(sync.lastSyncedAt) : "Never");
   $("#sync-attempts").textContent = String(sync.attempts);
   $("#retry-sync").hidden = !["failed", "pending"].includes(sync.state);
+  $("#skip-sync").hidden = !(sync.state === "failed" && sync.failedVariantIds.length);
   const titles = variantTitles();
-  fill($("#adjustments-body"), sync.adjustments.map((adjustment) => h("tr", {},
-    h("td", {}, titles.get(adjustment.variantId) || adjustment.variantId),
-    h("td", {}, locationName(adjustment.locationId)),
-    h("td", { class: `numeric ${adjustment.quantity < 0 ? "negative" : "positive"}` },
-      `${adjustment.quantity > 0 ? "+" : ""}${adjustment.quantity}`),
-    h("td", {}, timeElement(adjustment.at)))));
+  const history = (url) => (url ? h("a", { href: url, target: "_top", rel: "noopener" }, "Inventory history") : "—");
+  fill($("#adjustments-body"), sync.adjustments.map((entry) => h("tr", {},
+    h("td", {}, h("bdi", {}, titles.get(entry.variantId) || entry.variantId)),
+    h("td", {}, h("bdi", {}, locationName(entry.locationId))),
+    h("td", { class: "numeric" }, `${entry.exact > 0 ? "+" : ""}${formatQuantity(entry.exact)}`),
+    h("td", { class: `numeric ${entry.quantity < 0 ? "negative" : entry.quantity > 0 ? "positive" : "subdued"}` },
+      entry.quantity ? `${entry.quantity > 0 ? "+" : ""}${entry.quantity}` : "0 (carried)"),
+    h("td", { class: "numeric" }, entry.quantityAfterChange === null ? "—" : String(entry.quantityAfterChange)),
+    h("td", {}, history(entry.inventoryHistoryUrl)))));
   $("#adjustments-table").hidden = sync.adjustments.length === 0;
+  $("#adjustments-note").hidden = quiet || sync.adjustments.length === 0;
   $("#adjustments-empty").hidden = quiet || sync.adjustments.length > 0;
+  drawReview(titles, history);
+}
+
+function drawReview(titles, history) {
+  const batches = order.sync.review;
+  $("#review").hidden = batches.length === 0;
+  fill($("#review-batches"), batches.map((batch) => h("div", { class: "review__batch" },
+    h("p", { class: "subdued" }, "First sent ", timeElement(batch.firstSentAt)),
+    h("ul", { class: "plain-list" }, batch.changes.filter((c) => c.quantity).map((change) => h("li", {},
+      h("bdi", {}, titles.get(change.variantId) || change.variantId), ` at `,
+      h("bdi", {}, locationName(change.locationId)), `: ${change.quantity > 0 ? "+" : ""}${change.quantity} · `,
+      history(change.inventoryHistoryUrl)))),
+    h("div", { class: "button-group" },
+      h("button", { type: "button", class: "button button--primary", "data-batch": batch.batchId, "data-applied": "1" },
+        "It was applied in Shopify"),
+      h("button", { type: "button", class: "button", "data-batch": batch.batchId, "data-applied": "0" },
+        "It was not applied")))));
 }
 
 function draw() {
@@ -162,7 +187,7 @@ function watchSync() {
 }
 
 async function poll() {
-  if (busy || document.hidden || $("#cancel-dialog").open) {
+  if (busy || document.hidden || $("#cancel-dialog").open || $("#skip-dialog").open) {
     watchSync();
     return;
   }
@@ -192,12 +217,12 @@ function show(fresh) {
 
 // ------------------------------------------------------------------ actions
 
-async function run(path, button, done, { version } = {}) {
+async function run(path, button, done, { version, body } = {}) {
   busy = true;
   clearBanner();
   try {
     await whileBusy(actionButtons(), async () => {
-      show(await api("POST", path, { version }));
+      show(await api("POST", path, { version, body }));
     });
     announce(done);
     // Keep focus on the page: on the same button if it is still there, else the next action or the title.
@@ -246,6 +271,34 @@ function confirmCancel() {
 $("#action-start").addEventListener("click", () => transition("start"));
 $("#action-complete").addEventListener("click", () => transition("complete"));
 $("#action-cancel").addEventListener("click", confirmCancel);
+$("#review-batches").addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-batch]");
+  if (!button) return;
+  const applied = button.dataset.applied === "1";
+  run(`/production-orders/${orderId}/sync/resolve`, button,
+    applied ? "Recorded as applied in Shopify; nothing was sent." : "The change will be sent to Shopify again.",
+    { body: { batchId: Number(button.dataset.batch), applied } });
+});
+
+function confirmSkip() {
+  const titles = variantTitles();
+  const named = order.sync.lastError || "";
+  fill($("#skip-choices"), order.sync.failedVariantIds.map((variantId, index) => h("label", { class: "choice" },
+    h("input", { type: "checkbox", value: variantId, id: `skip-${index}`, checked: named.includes(variantId) }),
+    " ", h("bdi", {}, titles.get(variantId) || variantId))));
+  const dialog = $("#skip-dialog");
+  dialog.returnValue = "";
+  dialog.addEventListener("close", () => {
+    const variantIds = [...document.querySelectorAll("#skip-choices input:checked")].map((input) => input.value);
+    if (dialog.returnValue === "skip" && variantIds.length) {
+      run(`/production-orders/${orderId}/sync/skip`, $("#skip-sync"),
+        "Left out; the rest of the order will be sent to Shopify again.", { body: { variantIds } });
+    } else $("#skip-sync").focus();
+  }, { once: true });
+  dialog.showModal();
+}
+
+$("#skip-sync").addEventListener("click", confirmSkip);
 $("#retry-sync").addEventListener("click", () =>
   run(`/production-orders/${orderId}/sync`, $("#retry-sync"), "Retry queued: the app will send the update to Shopify again."));
 

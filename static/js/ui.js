@@ -45,6 +45,7 @@ export const SYNC = {
   off: ["Off", "neutral"],
   pending: ["Sync pending", "attention"],
   failed: ["Sync failed", "critical"],
+  needs_review: ["Needs review", "attention"],
   synced: ["Synced", "success"],
 };
 export const TYPES = { assembly: "Assembly", disassembly: "Disassembly" };
