@@ -180,8 +180,9 @@ def order_json(order: ProductionOrder) -> dict:
 def order_json_parts(order: ProductionOrder) -> tuple[dict, list]:
     """The parts of `order_json` that only change with the order's version: its own fields
     (`sync` left out) and its components."""
+    # A placeholder, dropped below: the real sync block is read on every request.
     fields = _order_fields(order, SyncOut(state="off", last_synced_at=None, last_error=None, attempts=0,
-                                          adjustments=[]))
+                                          adjustments=[], review=[], failed_variant_ids=[]))
     fields["components"] = [component_fields(c) for c in order.components]
     out = OrderOut.model_validate(fields).model_dump(mode="json")
     out.pop("sync")
