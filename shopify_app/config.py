@@ -78,6 +78,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SHOPIFY_HTTP_TIMEOUT_SECONDS": float(env("SHOPIFY_HTTP_TIMEOUT_SECONDS") or 20),
         # Request bodies larger than this are refused before parsing (413).
         "MAX_CONTENT_LENGTH": 1024 * 1024,
+        # The largest BOM CSV file POST /api/boms/import reads, in bytes (413 beyond).
+        "BOM_IMPORT_MAX_BYTES": int(env("BOM_IMPORT_MAX_BYTES") or 2 * 1024 * 1024),
     }
     config.update(overrides or {})
     _secrets(config, instance_path)

@@ -37,6 +37,9 @@ def _whole_number(value):
 
 
 Id = Annotated[int, BeforeValidator(_whole_number), WithJsonSchema({"type": "integer", "minimum": 1})]
+MAX_HOLD_DAYS = 365
+# Days output stays in Shopify's quality_control after completion (SPEC §10).
+HoldDays = Annotated[int, BeforeValidator(_whole_number), Field(ge=0, le=MAX_HOLD_DAYS)]
 
 
 def _three_places(value: Decimal) -> Decimal:

@@ -51,8 +51,8 @@ def get_component(order: ProductionOrder, component_id: int) -> Component:
     return component
 
 
-def list_orders(shop: Shop, *, status=None, q=None, page=1, per_page=50):
-    """A page of the shop's orders, newest first, and the total matching."""
+def order_filter(shop: Shop, *, status=None, q=None) -> list:
+    """The conditions of the order list's filters (SPEC §3), shared by the list and its CSV export."""
     conditions = [ProductionOrder.shop_id == shop.id]
     if status:
         conditions.append(ProductionOrder.status == status)
@@ -64,6 +64,12 @@ def list_orders(shop: Shop, *, status=None, q=None, page=1, per_page=50):
                 func.lower(Component.title).contains(needle, autoescape=True)),
         )
         conditions.append(or_(ProductionOrder.reference_key.contains(needle, autoescape=True), component_match))
+    return conditions
+
+
+def list_orders(shop: Shop, *, status=None, q=None, page=1, per_page=50):
+    """A page of the shop's orders, newest first, and the total matching."""
+    conditions = order_filter(shop, status=status, q=q)
     total = db.session.scalar(select(func.count()).select_from(ProductionOrder).where(*conditions))
     orders = db.session.scalars(
         select(ProductionOrder).where(*conditions)
