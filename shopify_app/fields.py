@@ -39,7 +39,8 @@ def _whole_number(value):
 Id = Annotated[int, BeforeValidator(_whole_number), WithJsonSchema({"type": "integer", "minimum": 1})]
 MAX_HOLD_DAYS = 365
 # Days output stays in Shopify's quality_control after completion (SPEC §10).
-HoldDays = Annotated[int, BeforeValidator(_whole_number), Field(ge=0, le=MAX_HOLD_DAYS)]
+HoldDays = Annotated[int, BeforeValidator(_whole_number), Field(ge=0, le=MAX_HOLD_DAYS),
+                     WithJsonSchema({"type": "integer", "minimum": 0, "maximum": MAX_HOLD_DAYS})]
 
 
 def _three_places(value: Decimal) -> Decimal:
@@ -116,7 +117,10 @@ NoNul = AfterValidator(_no_nul)
 # The same rule, as the OpenAPI document states it (AfterValidator leaves no trace in the schema).
 NO_NUL_PATTERN = "^[^\\u0000]*$"
 # A name a person types: no leading or trailing spaces (the pages trim before sending).
-TRIMMED_PATTERN = "^[^\\s\\u0000]([^\\u0000]*[^\\s\\u0000])?$"
+# Whitespace spelled out: Python's \s and ECMAScript's (the OpenAPI document's readers) differ
+# (\u0085 and \u001c-\u001f for Python, \ufeff for ECMAScript); this class means the same in both.
+_SPACE = "\\t\\n\\u000b\\f\\r \\u001c-\\u001f\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
+TRIMMED_PATTERN = f"^[^{_SPACE}\\u0000]([^\\u0000]*[^{_SPACE}\\u0000])?$"
 ShortText = Annotated[str, StringConstraints(strict=True, max_length=255, pattern=NO_NUL_PATTERN), NoNul]
 
 StrictBool = Annotated[bool, Field(strict=True)]  # true/false only, never 0/1 or "true"
