@@ -263,3 +263,15 @@ def test_every_text_survives_neutralising_a_csv_file_and_restoring(text):
     [[cell]] = csv.reader(io.StringIO(buffer.getvalue(), newline=""))
     assert restore(cell) == text
     assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+
+
+def test_skus_with_quotes_backslashes_and_spaces_are_searched_exactly(api, fake):
+    awkward = 'WAX "blend" \\ 2 OR sku:CNDL-1'
+    fake.store.add_variant(SHOP, 8010, "Blended wax", sku=awkward)
+    text = 'a,b,c,d\nCandle,CNDL-1,"WAX ""blend"" \\ 2 OR sku:CNDL-1",1\n'
+
+    response = post_csv(api, text)
+
+    assert response.status_code == 201, response.get_json()
+    assert [(line["variantId"], line["sku"]) for line in response.get_json()["boms"][0]["lines"]] == [
+        (gid(8010), awkward)]

@@ -7,7 +7,7 @@ from ..boms.export import HEADER as BOM_HEADER, bom_rows
 from ..boms.importing import decode, plan_import
 from ..boms.schemas import BomLineOut
 from ..csv_cells import stream_csv
-from ..errors import AppError, PayloadTooLarge
+from ..errors import PayloadTooLarge, UnsupportedMediaType
 from ..production.export import HEADER as ORDER_HEADER, order_rows
 from ..production.representations import ResponseModel
 from ..shops.scoping import current_shop
@@ -17,10 +17,6 @@ from .registry import operation
 
 CSV_TYPE = "text/csv"
 _READ_SIZE = 64 * 1024
-
-
-class UnsupportedMediaType(AppError):
-    status, code = 415, "unsupported_media_type"
 
 
 class ImportedBomOut(ResponseModel):
