@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from shopify_app.boms.importing import MAX_ROWS
+from shopify_app.boms.importing import MAX_ROWS, MAX_SKUS
 from shopify_app.devshop import FakeShopify, FakeShopifyConfig, FakeStore
 
 from .builders import API_KEY, API_SECRET, OTHER_SHOP, SCOPES, SHOP, installed_shop
@@ -214,6 +214,7 @@ def test_hostile_sizes_are_refused_fast_without_asking_shopify(api, backend, fak
     backend.config["BOM_IMPORT_MAX_BYTES"] = 64 * 1024
     huge = b"a,b,c,d\n" + b"Candle,CNDL-1,WAX-1,1\n" * 4000
     too_many = ("a,b,c,d\n" + "".join(f"B{n},CNDL-1,WAX-1,1\n" for n in range(MAX_ROWS + 1))).encode()
+    too_many_skus = ("a,b,c,d\n" + "".join(f"B{n},CNDL-1,SKU-{n},1\n" for n in range(MAX_SKUS))).encode()
     wide = b"a,b,c,d\n" + b"=1," * 60_000 + b"\n"
     long_cell = b"a,b,c,d\n" + b"x" * 300 + b",CNDL-1,WAX-1,1\n"
 
@@ -225,6 +226,7 @@ def test_hostile_sizes_are_refused_fast_without_asking_shopify(api, backend, fak
     assert chunked.status_code == 413
     backend.config["BOM_IMPORT_MAX_BYTES"] = 2 * 1024 * 1024
     assert post_csv(api, too_many).status_code == 413
+    assert post_csv(api, too_many_skus).status_code == 413  # 501 SKUs with CNDL-1
     assert problems(post_csv(api, wide)) == {"line 2": ["has 60001 columns; expected 4 or 5"]}
     assert problems(post_csv(api, long_cell)) == {"line 2": ["has a cell longer than 255 characters"]}
     elapsed = time.perf_counter() - began

@@ -52,10 +52,11 @@ query ActiveLocations($after: String) {
 """
 
 # Variants by SKU for the BOM import: `query` ORs up to 50 `sku:"..."` terms. Shopify's search may
-# also match near misses, so the caller keeps exact SKUs only.
+# also match near misses, so the caller keeps exact SKUs only. 100 per page keeps the query's cost
+# near 100 points (a page of 250 would cost about 250 for the usual one match per SKU).
 VARIANTS_BY_SKU = """
 query VariantsBySku($query: String!, $after: String) {
-  productVariants(first: 250, after: $after, query: $query) {
+  productVariants(first: 100, after: $after, query: $query) {
     nodes {
       id
       displayName

@@ -22,6 +22,9 @@ from .schemas import BomIn
 from .variant_lookup import Variant, find_variants
 
 MAX_ROWS = 5000
+# Different SKUs one file may name: 10 search queries, about 1,000 cost points, one bucket's worth,
+# so an import answers in seconds instead of waiting out Shopify's throttle.
+MAX_SKUS = 500
 MAX_CELL_CHARS = 255
 POSITIONAL = ("bom name", "output", "material", "quantity per unit", "hold days")
 _GID = re.compile(VARIANT_GID_PATTERN)
@@ -173,6 +176,9 @@ def plan_import(shop: Shop, text: str) -> Plan:
     """Every BOM the file describes, checked and resolved; or the plan's problems by line."""
     rows, plan = read_rows(text)
     refs = [ref for row in rows for ref in (row.output, row.material) if ref]
+    if len({ref for ref in refs if not _GID.match(ref)}) > MAX_SKUS:
+        raise PayloadTooLarge(f"The file names more than {MAX_SKUS} different SKUs; split it into smaller files "
+                              "(or name variants by GID).")
     by_sku, by_id = find_variants(shop, [r for r in refs if not _GID.match(r)], [r for r in refs if _GID.match(r)])
     groups: dict[str, list[Row]] = {}
     for row in rows:
