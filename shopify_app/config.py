@@ -89,6 +89,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SYNC_IDEMPOTENCY_WINDOW_SECONDS": float(env("SYNC_IDEMPOTENCY_WINDOW_SECONDS") or 24 * 3600),
         # Request bodies larger than this are refused before parsing (413).
         "MAX_CONTENT_LENGTH": 1024 * 1024,
+        # The largest BOM CSV file POST /api/boms/import reads, in bytes (413 beyond).
+        "BOM_IMPORT_MAX_BYTES": int(env("BOM_IMPORT_MAX_BYTES") or 2 * 1024 * 1024),
     }
     config.update(overrides or {})
     _secrets(config, instance_path)

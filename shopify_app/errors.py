@@ -71,6 +71,10 @@ class PayloadTooLarge(AppError):
     status, code = 413, "payload_too_large"
 
 
+class UnsupportedMediaType(AppError):
+    status, code = 415, "unsupported_media_type"
+
+
 class RateLimited(AppError):
     status, code = 429, "rate_limited"
 

@@ -63,6 +63,21 @@ def _query_int(value):
 # `minimum`/`maximum` in the JSON Schema.
 QueryDigits = BeforeValidator(_query_int)
 
+MAX_HOLD_DAYS = 365
+
+
+def _hold_days(value):
+    # Bounds before int(), as for ids: comparing a huge Decimal is cheap, converting it is not.
+    number = _number_only(value)
+    if number != number.to_integral_value() or not 0 <= number <= MAX_HOLD_DAYS:
+        raise ValueError(f"must be a whole number of days from 0 to {MAX_HOLD_DAYS}")
+    return int(number)
+
+
+# Days output stays in Shopify's quality_control after completion (SPEC §10).
+HoldDays = Annotated[int, BeforeValidator(_hold_days),
+                     WithJsonSchema({"type": "integer", "minimum": 0, "maximum": MAX_HOLD_DAYS})]
+
 
 def _three_places(value: Decimal) -> Decimal:
     # Range first: quantize() cannot handle huge exponents such as 1e400.
@@ -138,7 +153,10 @@ NoNul = AfterValidator(_no_nul)
 # The same rule, as the OpenAPI document states it (AfterValidator leaves no trace in the schema).
 NO_NUL_PATTERN = "^[^\\u0000]*$"
 # A name a person types: no leading or trailing spaces (the pages trim before sending).
-TRIMMED_PATTERN = "^[^\\s\\u0000]([^\\u0000]*[^\\s\\u0000])?$"
+# Whitespace spelled out: Python's \s and ECMAScript's (the OpenAPI document's readers) differ
+# (\u0085 and \u001c-\u001f for Python, \ufeff for ECMAScript); this class means the same in both.
+_SPACE = "\\t\\n\\u000b\\f\\r \\u001c-\\u001f\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
+TRIMMED_PATTERN = f"^[^{_SPACE}\\u0000]([^\\u0000]*[^{_SPACE}\\u0000])?$"
 ShortText = Annotated[str, StringConstraints(strict=True, max_length=255, pattern=NO_NUL_PATTERN), NoNul]
 
 StrictBool = Annotated[bool, Field(strict=True)]  # true/false only, never 0/1 or "true"

@@ -32,6 +32,11 @@ CANDLE_MATERIALS = [{"variantId": WAX, "title": "Wax", "quantityPerUnit": 0.25},
                     {"variantId": WICK, "title": "Wick", "quantityPerUnit": 1}]
 
 
+def with_sku(lines, sku=""):
+    """BOM lines as the API answers them: each with its material's SKU (orders' materials carry none)."""
+    return [{**line, "sku": sku} for line in lines]
+
+
 # ------------------------------------------------------------------ fixtures: both databases
 
 
@@ -143,11 +148,11 @@ def bom_rows(bom_id):
 
 def test_a_created_bom_is_answered_and_read_back_exactly(world):
     bom = world.bom
-    assert set(bom) == {"id", "name", "outputVariantId", "outputTitle", "outputSku", "active", "lines",
+    assert set(bom) == {"id", "name", "outputVariantId", "outputTitle", "outputSku", "active", "holdDays", "lines",
                         "createdAt", "updatedAt"}
     assert (bom["name"], bom["outputVariantId"], bom["outputTitle"], bom["outputSku"], bom["active"]) == \
         ("Beeswax candle", CANDLE, "Candle", "CNDL-1", True)
-    assert bom["lines"] == CANDLE_MATERIALS
+    assert bom["lines"] == with_sku(CANDLE_MATERIALS) and bom["holdDays"] == 0
     assert bom["createdAt"].endswith("Z") and bom["updatedAt"].endswith("Z")
     assert ok(world.api.get(bom_url(bom))) == bom
     # Stored exactly (thousandths), in the order sent.
@@ -161,8 +166,8 @@ def test_three_decimals_and_defaults_are_accepted(world):
     bom = ok(world.api.post(BOMS, json=body), 201)
     assert bom["name"] == "Tealight"
     assert (bom["outputTitle"], bom["outputSku"], bom["active"]) == ("", "", True)
-    assert bom["lines"] == [{"variantId": WAX, "title": "", "quantityPerUnit": 0.001},
-                            {"variantId": LID, "title": "", "quantityPerUnit": 999999999.999}]
+    assert bom["lines"] == with_sku([{"variantId": WAX, "title": "", "quantityPerUnit": 0.001},
+                                     {"variantId": LID, "title": "", "quantityPerUnit": 999999999.999}])
     assert ok(world.api.post(BOMS, json={**CANDLE_BOM, "name": "n" * 128}), 201)["name"] == "n" * 128
 
 
@@ -197,15 +202,15 @@ def test_a_patch_of_lines_replaces_every_line(world):
              {"variantId": WICK, "title": "Wick", "quantityPerUnit": 2},
              {"variantId": LID, "title": "Lid", "quantityPerUnit": 0.5}]
     after = ok(api.patch(bom_url(bom), json={"lines": lines}))
-    assert after["lines"] == lines
-    assert ok(api.get(bom_url(bom)))["lines"] == lines
+    assert after["lines"] == with_sku(lines)
+    assert ok(api.get(bom_url(bom)))["lines"] == with_sku(lines)
     assert bom_rows(bom["id"]) == [(0, JAR, "Jar", 1000), (1, WICK, "Wick", 2000), (2, LID, "Lid", 500)]
     # The same lines again, and then a single line: still exactly what was sent.
-    assert ok(api.patch(bom_url(bom), json={"lines": lines}))["lines"] == lines
-    assert ok(api.patch(bom_url(bom), json={"lines": [lines[1]]}))["lines"] == [lines[1]]
+    assert ok(api.patch(bom_url(bom), json={"lines": lines}))["lines"] == with_sku(lines)
+    assert ok(api.patch(bom_url(bom), json={"lines": [lines[1]]}))["lines"] == with_sku([lines[1]])
     assert bom_rows(bom["id"]) == [(0, WICK, "Wick", 2000)]
     # The other BOMs' lines are untouched.
-    assert ok(api.get(bom_url(world.inactive)))["lines"] == CANDLE_MATERIALS
+    assert ok(api.get(bom_url(world.inactive)))["lines"] == with_sku(CANDLE_MATERIALS)
     assert ok(world.other.get(bom_url(world.foreign_bom))) == world.foreign_bom
 
 
@@ -417,7 +422,7 @@ def test_adding_from_a_bom_snapshots_its_output_and_lines(world):
     [row] = order["components"]
     assert row == {"id": row["id"], "variantId": CANDLE, "title": "Candle", "sku": "CNDL-1", "unit": "kg",
                    "quantityPlanned": 12.5, "quantityProduced": 0, "materials": CANDLE_MATERIALS}
-    assert row["materials"] == world.bom["lines"]
+    assert with_sku(row["materials"]) == world.bom["lines"]
     assert get_order(api, world.draft) == order
     last = events(api, world.draft)[-1]
     assert last["type"] == "component_added" and last["actor"] == "7001"

@@ -11,6 +11,7 @@ docs/screenshots/ and are shown in the README.
 """
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -538,3 +539,70 @@ def test_a_carried_fraction_shows_on_the_receipt_and_the_remainders_page(page, d
     expect(row).to_contain_text("0.5 of it is still unused")
     expect(row.get_by_role("cell").nth(4)).to_have_text(str(wax_before - 1))  # the demo store's stock beside it
     screenshot(page, "remainders")
+
+
+# ------------------------------------------------------------------ CSV export and BOM import (issue #17)
+
+
+def _download(page, button) -> str:
+    with page.expect_download() as download:
+        button.click()
+    return Path(download.value.path()).read_text(encoding="utf-8-sig")
+
+
+def test_the_export_buttons_download_the_filtered_list_and_the_boms(page, demo_site):
+    api = demo_site.api
+    api.create_order("PO-CSV-EXPORT", [{"variantId": CANDLE, "title": "Beeswax candle - Large", "sku": "=CMD",
+                                         "quantityPlanned": 3}])
+    api.create_order("PO-OTHER-EXPORT", [{"variantId": WICK, "quantityPlanned": 1}])
+    api.call("POST", "/boms", {"name": "CSV export candle", "outputVariantId": CANDLE, "outputSku": "DEMO-8001",
+                               "lines": [{"variantId": WICK, "sku": "DEMO-8003", "quantityPerUnit": 1}]})
+
+    page.goto("/?q=PO-CSV-EXPORT")
+    expect(page.get_by_role("link", name="PO-CSV-EXPORT")).to_be_visible()
+    lines = _download(page, page.get_by_role("button", name="Export CSV")).splitlines()
+    assert lines[0].startswith("reference,status,type,location_id,planned_start_date")
+    assert lines[1:] == [f"PO-CSV-EXPORT,draft,assembly,,,,,{CANDLE},'=CMD,Beeswax candle - Large,pcs,3,0,off"]
+
+    page.goto("/boms")
+    expect(page.get_by_role("link", name="CSV export candle")).to_be_visible()
+    boms = _download(page, page.get_by_role("button", name="Export CSV"))
+    assert f"CSV export candle,{CANDLE},DEMO-8001,{WICK},DEMO-8003,1,0" in boms.splitlines()
+
+
+def test_the_import_page_lists_problems_by_line_then_previews_and_imports(page, demo_site, page_watch):
+    page_watch.allow_http_errors(422)  # the refused file's answer, shown as the report
+    page.goto("/boms")
+    page.get_by_role("link", name="Import CSV").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Import bills of materials")
+    page.wait_for_load_state("networkidle")
+
+    bad = "BOM,Output,Material,Qty\nImported candle,DEMO-8001,NO-SUCH-SKU,1\nImported candle,DEMO-8001,DEMO-8003,=2*3\n"
+    page.get_by_label("File (CSV, UTF-8)").set_input_files(
+        {"name": "boms.csv", "mimeType": "text/csv", "buffer": bad.encode()})
+    report = page.get_by_role("table", name="Problems found in the file, by line")
+    expect(report).to_be_visible()
+    expect(report.locator("tbody tr")).to_have_count(2)
+    expect(report.locator("tbody tr").first).to_contain_text("material SKU 'NO-SUCH-SKU' matches no variant")
+    expect(page.get_by_text("2 lines have problems; nothing was imported.")).to_be_visible()
+    screenshot(page, "bom-import-problems")
+
+    good = ("BOM,Output,Material,Qty,Hold days\nImported candle,DEMO-8001,DEMO-8002,0.25,2\n"
+            f"Imported candle,DEMO-8001,{WICK},1,2\n")
+    page.get_by_label("File (CSV, UTF-8)").set_input_files(
+        {"name": "boms.csv", "mimeType": "text/csv", "buffer": good.encode()})
+    preview = page.get_by_role("table", name="Bills of materials the file will create")
+    expect(preview).to_be_visible()
+    expect(report).to_be_hidden()
+    expect(preview.locator("tbody tr")).to_have_count(1)
+    expect(preview).to_contain_text("Beeswax pellets - 1 kg")
+    expect(preview).to_contain_text("Cotton wick - 10 pack")
+    screenshot(page, "bom-import-preview")
+    assert not [b for b in demo_site.api.call("GET", "/boms")["items"] if b["name"] == "Imported candle"]
+
+    page.get_by_role("button", name="Import 1 bill of materials").click()
+    page.wait_for_url(re.compile(r"/boms$"))
+    expect(page.get_by_role("link", name="Imported candle")).to_be_visible()
+    [bom] = [b for b in demo_site.api.call("GET", "/boms")["items"] if b["name"] == "Imported candle"]
+    assert (bom["outputVariantId"], bom["holdDays"], [line["sku"] for line in bom["lines"]]) == (
+        CANDLE, 2, ["DEMO-8002", "DEMO-8003"])

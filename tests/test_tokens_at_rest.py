@@ -52,7 +52,9 @@ def bearer(token: str) -> dict:
 def send(app, method: str, path: str, headers: dict | None = None, **kwargs):
     """One request in a thread of its own: its own app context, session and `g`, like a real server."""
     with ThreadPoolExecutor(max_workers=1) as pool:
-        future = pool.submit(lambda: app.test_client().open(path, method=method, headers=headers or {}, **kwargs))
+        # buffered: a streamed body (the CSV exports) is read in the request's thread, as a server does.
+        future = pool.submit(lambda: app.test_client().open(path, method=method, headers=headers or {},
+                                                            buffered=True, **kwargs))
         return future.result(timeout=60)
 
 

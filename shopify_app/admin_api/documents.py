@@ -65,8 +65,43 @@ query ActiveLocations($after: String) {
 }
 """
 
+# Variants by SKU for the BOM import: `query` ORs up to 50 `sku:"..."` terms. Shopify's search may
+# also match near misses, so the caller keeps exact SKUs only. 100 per page keeps the query's cost
+# near 100 points (a page of 250 would cost about 250 for the usual one match per SKU).
+VARIANTS_BY_SKU = """
+query VariantsBySku($query: String!, $after: String) {
+  productVariants(first: 100, after: $after, query: $query) {
+    nodes {
+      id
+      displayName
+      sku
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+"""
+
+# Variants named by GID in a BOM import: that they exist in this shop, and their title and SKU.
+VARIANTS_BY_ID = """
+query VariantsById($ids: [ID!]!) {
+  nodes(ids: $ids) {
+    __typename
+    ... on ProductVariant {
+      id
+      displayName
+      sku
+    }
+  }
+}
+"""
+
 ALL_DOCUMENTS = {
     "VariantInventoryItems": VARIANT_INVENTORY_ITEMS,
+    "VariantsBySku": VARIANTS_BY_SKU,
+    "VariantsById": VARIANTS_BY_ID,
     "AdjustInventory": ADJUST_INVENTORY,
     "ActiveLocations": ACTIVE_LOCATIONS,
 }

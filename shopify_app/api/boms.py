@@ -15,9 +15,10 @@ def bom_json(bom) -> dict:
     """A BOM as the API shows it."""
     return BomOut(
         id=bom.id, name=bom.name, output_variant_id=bom.output_variant_id, output_title=bom.output_title,
-        output_sku=bom.output_sku, active=bom.active, created_at=bom.created_at, updated_at=bom.updated_at,
-        lines=[{"variant_id": line.variant_id, "title": line.title, "quantity_per_unit": line.quantity_per_unit}
-               for line in bom.lines],
+        output_sku=bom.output_sku, active=bom.active, hold_days=bom.hold_days,
+        created_at=bom.created_at, updated_at=bom.updated_at,
+        lines=[{"variant_id": line.variant_id, "title": line.title, "sku": line.sku,
+                "quantity_per_unit": line.quantity_per_unit} for line in bom.lines],
     ).model_dump(mode="json")
 
 

@@ -19,6 +19,7 @@ _ERROR_TEXT = {
     409: "Not allowed in the order's current status",
     412: "If-Match does not name the current version",
     413: "The body is larger than 1 MiB",
+    415: "The body is not of the content type this operation reads",
     422: "Invalid input; details are keyed by JSON path",
     429: "Too many requests for this shop; see Retry-After",
     503: "The database is unreachable",
@@ -75,15 +76,19 @@ def _operation(op: Operation, refs: dict) -> dict:
     if op.body is not None:
         doc["requestBody"] = {"required": True, "content": {
             "application/json": {"schema": refs[(op.body, "validation")]}}}
+    if op.body_media is not None:
+        doc["requestBody"] = {"required": True, "content": {op.body_media: {"schema": {"type": "string"}}}}
     success: dict[str, Any] = {"description": "OK"}
     if op.response is not None:
         success["content"] = {"application/json": {"schema": refs[(op.response, "serialization")]}}
+    elif op.media != "application/json":
+        success["content"] = {op.media: {"schema": {"type": "string"}}}
     if op.headers:
         success["headers"] = {name: {"description": text, "schema": {"type": "string"}}
                               for name, text in op.headers.items()}
     doc["responses"][str(op.status)] = success
     error_codes = set(op.errors) | ({401, 429} if not op.public else set()) | {503}
-    if op.body is not None:
+    if op.body is not None or op.body_media is not None:
         error_codes |= {400, 413}
     for code in sorted(error_codes):
         doc["responses"][str(code)] = {"description": _ERROR_TEXT[code], "content": {

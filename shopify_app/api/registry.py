@@ -21,6 +21,8 @@ class Operation:
     headers: dict = field(default_factory=dict)
     public: bool = False
     conditional: bool = False  # reads If-Match (optimistic concurrency on the order)
+    media: str = "application/json"  # of the success body; another type is documented as text
+    body_media: str | None = None  # a request body that is not JSON (e.g. text/csv)
 
 
 OPERATIONS: list[Operation] = []

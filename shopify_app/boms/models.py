@@ -20,6 +20,7 @@ class Bom(db.Model):
     output_title: Mapped[str] = mapped_column(String(255), nullable=False, default="")
     output_sku: Mapped[str] = mapped_column(String(255), nullable=False, default="")
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    hold_days: Mapped[int] = mapped_column(Integer, nullable=False, default=0)  # default curing hold (SPEC §10)
     created_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
@@ -38,6 +39,7 @@ class BomLine(db.Model):
     position: Mapped[int] = mapped_column(Integer, nullable=False)
     variant_id: Mapped[str] = mapped_column(String(64), nullable=False)
     title: Mapped[str] = mapped_column(String(255), nullable=False, default="")
+    sku: Mapped[str] = mapped_column(String(255), nullable=False, default="")  # portable across shops (CSV)
     quantity_per_unit = mapped_column(Quantity, nullable=False)
 
     bom: Mapped[Bom] = relationship(back_populates="lines")

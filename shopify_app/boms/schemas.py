@@ -5,8 +5,8 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field, StringConstraints
 
-from ..fields import (SET_BY_SERVER, TRIMMED_PATTERN, NoNul, PositiveQuantity, ShortText, SignedQuantity, StrictBool,
-                      VariantGID)
+from ..fields import (SET_BY_SERVER, TRIMMED_PATTERN, HoldDays, NoNul, PositiveQuantity, ShortText, SignedQuantity,
+                      StrictBool, VariantGID)
 from ..production.representations import ResponseModel
 from ..validation import RequestModel
 
@@ -17,6 +17,8 @@ BomName = Annotated[str, StringConstraints(strict=True, min_length=1, max_length
 class BomLineIn(RequestModel):
     variant_id: VariantGID
     title: ShortText = ""
+    # Not sent: a line of the same variant keeps the SKU it had (the editor does not show SKUs).
+    sku: ShortText = None
     quantity_per_unit: PositiveQuantity
 
 
@@ -33,6 +35,7 @@ class BomIn(RequestModel):
     output_title: ShortText = ""
     output_sku: ShortText = ""
     active: StrictBool = True
+    hold_days: HoldDays = 0
     lines: Lines
 
 
@@ -46,12 +49,14 @@ class BomPatch(RequestModel):
     output_title: ShortText = None
     output_sku: ShortText = None
     active: StrictBool = None
+    hold_days: HoldDays = None
     lines: Lines = None
 
 
 class BomLineOut(ResponseModel):
     variant_id: str
     title: str
+    sku: str
     quantity_per_unit: SignedQuantity
 
 
@@ -62,6 +67,7 @@ class BomOut(ResponseModel):
     output_title: str
     output_sku: str
     active: bool
+    hold_days: int
     lines: list[BomLineOut]
     created_at: datetime
     updated_at: datetime

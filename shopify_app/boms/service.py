@@ -12,7 +12,6 @@ from .models import Bom, BomLine
 from .schemas import BomIn, BomPatch
 
 
-
 def get_bom(shop: Shop, bom_id: int) -> Bom:
     """One BOM of `shop` with its lines, or NotFound (also for another shop's id)."""
     # bom_id is in range: a path id passed IdConverter, a bomId the Id field.
@@ -45,23 +44,50 @@ def _check_lines(output_variant_id: str, lines) -> None:
         raise ValidationFailed("Some lines of the bill of materials are not valid; see details.", problems)
 
 
-def _set_lines(bom: Bom, lines) -> None:
+def _set_lines(bom: Bom, lines, known_skus: dict | None = None) -> None:
+    known_skus = known_skus or {}
     bom.lines = [BomLine(position=i, variant_id=line.variant_id, title=line.title,
+                         sku=line.sku if line.sku is not None else known_skus.get(line.variant_id, ""),
                          quantity_per_unit=line.quantity_per_unit) for i, line in enumerate(lines)]
+
+
+def check_bom(data) -> BomIn:
+    """A new BOM's body validated by every rule a BOM must meet, or ValidationFailed keyed by JSON path."""
+    body = parse(BomIn, data)
+    _check_lines(body.output_variant_id, body.lines)
+    return body
+
+
+def _add_bom(shop: Shop, body: BomIn) -> Bom:
+    now = utcnow()
+    bom = Bom(shop_id=shop.id, name=body.name, output_variant_id=body.output_variant_id,
+              output_title=body.output_title, output_sku=body.output_sku, active=body.active,
+              hold_days=body.hold_days, created_at=now, updated_at=now)
+    _set_lines(bom, body.lines)
+    db.session.add(bom)
+    return bom
 
 
 def create_bom(shop: Shop, data) -> Bom:
     """Create a BOM from a request body."""
-    body = parse(BomIn, data)
-    _check_lines(body.output_variant_id, body.lines)
-    now = utcnow()
-    bom = Bom(shop_id=shop.id, name=body.name, output_variant_id=body.output_variant_id,
-              output_title=body.output_title, output_sku=body.output_sku, active=body.active,
-              created_at=now, updated_at=now)
-    _set_lines(bom, body.lines)
-    db.session.add(bom)
+    bom = _add_bom(shop, check_bom(data))
     db.session.commit()
     return bom
+
+
+def create_boms(shop: Shop, bodies: list[BomIn]) -> list[Bom]:
+    """Create several checked BOMs (from `check_bom`) in one transaction: all of them or none."""
+    boms = [_add_bom(shop, body) for body in bodies]
+    db.session.commit()
+    return boms
+
+
+def existing_names(shop: Shop, names) -> set[str]:
+    """Which of `names` the shop's BOMs already use."""
+    names = list(set(names))
+    if not names:
+        return set()
+    return set(db.session.scalars(select(Bom.name).where(Bom.shop_id == shop.id, Bom.name.in_(names))))
 
 
 def update_bom(bom: Bom, data) -> Bom:
@@ -71,13 +97,14 @@ def update_bom(bom: Bom, data) -> Bom:
     output = body.output_variant_id if "output_variant_id" in sent else bom.output_variant_id
     lines = body.lines if "lines" in sent else bom.lines
     _check_lines(output, lines)
-    for field in ("name", "output_variant_id", "output_title", "output_sku", "active"):
+    for field in ("name", "output_variant_id", "output_title", "output_sku", "active", "hold_days"):
         if field in sent:
             setattr(bom, field, getattr(body, field))
     if "lines" in sent:
+        known_skus = {line.variant_id: line.sku for line in bom.lines}
         bom.lines.clear()
         db.session.flush()  # the (bom, variant) unique constraint must not see old and new lines at once
-        _set_lines(bom, body.lines)
+        _set_lines(bom, body.lines, known_skus)
     bom.updated_at = utcnow()
     db.session.commit()
     return bom

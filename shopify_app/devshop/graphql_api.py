@@ -11,11 +11,13 @@ from .inventory import resolve_adjust
 from .queries import ExecContext, resolve_locations, resolve_nodes, top_error
 from .schema import document_errors, format_error, variable_errors
 from .selection import arguments, collect_fields, effective_variables, project
+from .variant_search import resolve_product_variants
 
 UNAUTHORIZED = {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
 BAD_BODY = {"errors": {"query": "Required parameter missing or invalid"}}
 ROOT_TYPES = {"query": "QueryRoot", "mutation": "Mutation"}
-RESOLVERS = {"query": {"nodes": resolve_nodes, "locations": resolve_locations},
+RESOLVERS = {"query": {"nodes": resolve_nodes, "locations": resolve_locations,
+                       "productVariants": resolve_product_variants},
              "mutation": {"inventoryAdjustQuantities": resolve_adjust}}
 LOST_RESPONSE_HTML = ("<html><head><title>502 Bad Gateway</title></head>"
                       "<body><h1>502 Bad Gateway</h1><p>The server returned an invalid response.</p></body></html>")
@@ -35,7 +37,7 @@ def requested_cost(rt, operation, variables: dict, fragments: dict) -> int:
         name = field.name.value
         if name == "inventoryAdjustQuantities":
             total += rt.config.mutation_cost
-        elif name == "locations":
+        elif name in ("locations", "productVariants"):
             total += 25
         elif name == "nodes":
             ids = arguments(field, variables).get("ids")

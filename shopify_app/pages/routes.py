@@ -137,6 +137,13 @@ def new_bom():
     return render_page("boms/form.html", "boms", bom_id=None)
 
 
+@bp.get("/boms/import")
+@page
+def import_boms():
+    """Import bills of materials from a CSV file: a preview first, then all of them or none."""
+    return render_page("boms/import.html", "boms")
+
+
 @bp.get("/boms/<id:bom_id>")
 @page
 def edit_bom(bom_id: int):

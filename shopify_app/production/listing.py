@@ -41,7 +41,8 @@ def decode_cursor(text: str) -> tuple[datetime, int]:
     return _EPOCH + int(micros) * _MICROSECOND, min(int(order_id), MAX_ID)
 
 
-def _conditions(shop: Shop, status, q) -> list:
+def order_filter(shop: Shop, *, status=None, q=None) -> list:
+    """The conditions of the order list's filters (SPEC §3), shared by the list and its CSV export."""
     conditions = [ProductionOrder.shop_id == shop.id]
     if status:
         conditions.append(ProductionOrder.status == status)
@@ -62,7 +63,7 @@ def list_orders(shop: Shop, *, status=None, q=None, page=1, per_page=50, after=N
     `after` is a decoded cursor: the page starts after that position and `page` is not used to
     skip rows.
     """
-    conditions = _conditions(shop, status, q)
+    conditions = order_filter(shop, status=status, q=q)
     query = (select(ProductionOrder).where(*conditions)
              .order_by(ProductionOrder.created_at.desc(), ProductionOrder.id.desc())
              .limit(per_page + 1))  # one more tells whether a next page exists

@@ -65,7 +65,7 @@ function requestBody() {
     lines: lines().map((row) => {
       const values = lineValues(row);
       return {
-        variantId: values.variantId, title: values.title,
+        variantId: values.variantId, title: values.title, ...(values.sku ? { sku: values.sku } : {}),
         quantityPerUnit: new Decimal(normalDecimal(values.quantityPerUnit)),
       };
     }),
@@ -173,7 +173,7 @@ $("#pick-lines").addEventListener("click", async () => {
     const name = variant.title || variant.variantId;
     if (variant.variantId === made) skipped.push(`${name} is the product made, so it cannot be one of its materials.`);
     else if (present.has(variant.variantId)) skipped.push(`${name} is already a material.`);
-    else added.push(addLine({ variantId: variant.variantId, title: variant.title, quantityPerUnit: "1" }));
+    else added.push(addLine({ variantId: variant.variantId, title: variant.title, sku: variant.sku, quantityPerUnit: "1" }));
   }
   if (skipped.length) showBanner({ tone: "info", title: "Some products were not added", items: skipped });
   if (added.length) {

@@ -15,6 +15,7 @@ export function lineValues(row) {
   const values = {};
   for (const field of LINE_FIELDS) values[field] = $(`[data-field="${field}"]`, row).value.trim();
   values.variantId = normalVariant(values.variantId);
+  values.sku = row.dataset.sku || ""; // the picked variant's SKU (the CSV export names materials by it)
   return values;
 }
 
@@ -53,11 +54,13 @@ export function addLine(data = {}) {
     const value = data[field];
     if (value !== undefined && value !== null) input.value = String(value);
   }
+  row.dataset.sku = data.sku || "";
   $('[data-error=""]', row).id = `l${key}-error`;
   $('[data-field="title"]', row).setAttribute("aria-describedby", `l${key}-title-error l${key}-error`);
   $('[data-field="title"]', row).addEventListener("input", renumber);
   $('[data-field="variantId"]', row).addEventListener("change", (event) => {
     event.target.value = normalVariant(event.target.value);
+    row.dataset.sku = ""; // another variant typed in: the picked SKU no longer applies
   });
   $('[data-role="remove"]', row).addEventListener("click", () => removeLine(row));
   body.append(row);
