@@ -95,7 +95,10 @@ def _claim_once(worker_id: str, skip_shops):
     lease = timedelta(seconds=float(current_app.config.get("SYNC_LEASE_SECONDS", 60)))
     won = db.session.execute(
         update(SyncPush)
-        .where(SyncPush.id == push_id, or_(SyncPush.claimed_until.is_(None), SyncPush.claimed_until < now))
+        # The read above is not in the write's transaction on SQLite: re-check everything that made
+        # the push a candidate, or a push another worker finished meanwhile would be claimed again.
+        .where(SyncPush.id == push_id, SyncPush.status.in_(OPEN_STATES), SyncPush.next_attempt_at <= now,
+               or_(SyncPush.claimed_until.is_(None), SyncPush.claimed_until < now))
         .values(claimed_by=worker_id, claimed_until=now + lease)
         .execution_options(synchronize_session=False)
     ).rowcount
