@@ -443,7 +443,7 @@ def test_the_history_of_a_bom_built_row_shows_material_quantities_as_json_number
 
 def test_adding_from_a_bom_while_in_progress_may_record_the_produced_quantity(world):
     order = ok(world.api.post(components_url(world.in_progress), json={
-        "bomId": world.bom["id"], "quantityPlanned": 10, "quantityProduced": 7.125}), 201)
+        "bomId": world.bom["id"], "quantityPlanned": 10, "quantityProduced": 7.125, "unit": "kg"}), 201)
     [row] = order["components"]
     assert (row["variantId"], row["quantityProduced"], row["materials"]) == (CANDLE, 7.125, CANDLE_MATERIALS)
 

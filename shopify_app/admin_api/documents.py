@@ -51,8 +51,28 @@ query ActiveLocations($after: String) {
 }
 """
 
+# Do the variants and locations a merchant typed exist in the shop? One call for up to 250 ids.
+CATALOGUE_IDS = """
+query CatalogueIds($ids: [ID!]!) {
+  nodes(ids: $ids) {
+    __typename
+    ... on ProductVariant {
+      id
+      displayName
+      sku
+    }
+    ... on Location {
+      id
+      name
+      isActive
+    }
+  }
+}
+"""
+
 ALL_DOCUMENTS = {
     "VariantInventoryItems": VARIANT_INVENTORY_ITEMS,
     "AdjustInventory": ADJUST_INVENTORY,
     "ActiveLocations": ACTIVE_LOCATIONS,
+    "CatalogueIds": CATALOGUE_IDS,
 }

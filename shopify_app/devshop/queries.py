@@ -35,7 +35,9 @@ def location_object(location: str, record: dict) -> dict:
 def item_object(state, item: str) -> dict:
     variant = state.items[item]
     record = state.variants[variant]
+    cost = record.get("unitCost")
     return {"__typename": "InventoryItem", "id": item, "tracked": record["tracked"], "sku": record["sku"],
+            "unitCost": {"amount": cost, "currencyCode": "EUR"} if cost is not None else None,
             "variant": {"__typename": "ProductVariant", "id": variant}}
 
 
