@@ -21,6 +21,7 @@ class FakeCatalogue:
     def __init__(self):
         self.missing: set[str] = set()
         self.inactive: set[str] = set()
+        self.unavailable = False  # Shopify answers 503 to everything
         self.requests: list[list[str]] = []  # the ids of each CatalogueIds call
 
     def node(self, gid: str):
@@ -39,6 +40,8 @@ class FakeCatalogue:
             raise RuntimeError(f"test tried to reach Shopify: {body.get('operationName')}")
         ids = body["variables"]["ids"]
         self.requests.append(ids)
+        if self.unavailable:
+            return 503, {}, "Service Unavailable"
         return 200, {}, json.dumps({"data": {"nodes": [self.node(gid) for gid in ids]}})
 
 

@@ -39,7 +39,8 @@ def list_orders():
     query = parse(ListQuery, request.args.to_dict())
     orders, total = queries.list_orders(current_shop(), status=query.status, q=query.q,
                                         page=query.page, per_page=query.per_page)
-    return jsonify(order_list_json(orders, query.page, query.per_page, total))
+    outputs = queries.list_outputs([order.id for order in orders])
+    return jsonify(order_list_json(orders, query.page, query.per_page, total, outputs))
 
 
 @operation("POST", "/production-orders", summary="Create a draft order",

@@ -14,7 +14,7 @@ def whole_unit_problems(unit: str, quantities: dict[str, Decimal | None]) -> dic
     if unit not in WHOLE_UNITS:
         return {}
     return {path: WHOLE_UNIT_MESSAGE for path, value in quantities.items()
-            if value is not None and value != value.to_integral_value()}
+            if value is not None and Decimal(value) != Decimal(value).to_integral_value()}
 
 
 def check_whole_units(unit: str, quantities: dict[str, Decimal | None]) -> None:

@@ -22,6 +22,7 @@ class ResponseModel(BaseModel):
 class MaterialOut(ResponseModel):
     variant_id: str
     title: str
+    sku: str = ""
     quantity_per_unit: SignedQuantity
 
 
@@ -76,8 +77,23 @@ class OrderOut(OrderSummaryOut):
     components: list[ComponentOut]
 
 
+class OutputOut(ResponseModel):
+    variant_id: str
+    title: str
+    unit: Unit
+    quantity_planned: Quantity
+    quantity_produced: Quantity
+
+
+class OrderListItemOut(OrderSummaryOut):
+    """A list row: the order and what it makes (its first rows; `componentCount` counts them all)."""
+
+    outputs: list[OutputOut]
+    component_count: int
+
+
 class OrderListOut(ResponseModel):
-    items: list[OrderSummaryOut]
+    items: list[OrderListItemOut]
     page: int
     per_page: int
     total: int
@@ -134,7 +150,8 @@ def component_fields(component: Component) -> dict:
         "quantity_planned": component.quantity_planned,
         "quantity_produced": component.quantity_produced,
         "materials": [
-            {"variant_id": m["variantId"], "title": m["title"], "quantity_per_unit": m["quantityPerUnit"]}
+            {"variant_id": m["variantId"], "title": m["title"], "sku": m.get("sku", ""),
+             "quantity_per_unit": m["quantityPerUnit"]}
             for m in component.materials
         ],
     }
@@ -147,10 +164,18 @@ def order_json(order: ProductionOrder) -> dict:
     return OrderOut.model_validate(fields).model_dump(mode="json")
 
 
-def order_list_json(orders: list[ProductionOrder], page: int, per_page: int, total: int) -> dict:
-    """A page of orders without their components."""
+def order_list_json(orders: list[ProductionOrder], page: int, per_page: int, total: int,
+                    outputs: dict | None = None) -> dict:
+    """A page of orders with their first rows (`outputs`: order id -> (rows, row count))."""
     sync = summaries(orders)
-    items = [_order_fields(order, sync[order.id].as_fields()) for order in orders]
+    outputs = outputs or {}
+    items = []
+    for order in orders:
+        rows, count = outputs.get(order.id, ([], 0))
+        items.append({**_order_fields(order, sync[order.id].as_fields()), "component_count": count,
+                      "outputs": [{"variant_id": r.variant_id, "title": r.title, "unit": r.unit,
+                                   "quantity_planned": r.quantity_planned, "quantity_produced": r.quantity_produced}
+                                  for r in rows]})
     return OrderListOut(items=items, page=page, per_page=per_page, total=total).model_dump(mode="json")
 
 

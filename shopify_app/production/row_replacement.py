@@ -21,7 +21,7 @@ ROW_FIELDS = {"variantId": "variant_id", "title": "title", "sku": "sku", "unit":
 
 def materials_json(materials) -> list[dict]:
     """Materials as stored: quantities as exact strings inside JSON."""
-    return [{"variantId": m.variant_id, "title": m.title, "quantityPerUnit": str(m.quantity_per_unit)}
+    return [{"variantId": m.variant_id, "title": m.title, "sku": m.sku, "quantityPerUnit": str(m.quantity_per_unit)}
             for m in materials]
 
 

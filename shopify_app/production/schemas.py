@@ -27,6 +27,7 @@ class MaterialIn(RequestModel):
 
     variant_id: VariantGID
     title: ShortText = ""
+    sku: ShortText = ""
     quantity_per_unit: PositiveQuantity
 
 

@@ -76,8 +76,9 @@ def _fill_titles(row: dict, catalogue: dict) -> None:
         row["sku"] = row["sku"] or entry.sku
     for material in row["materials"]:
         entry = catalogue.get(material["variantId"])
-        if entry is not None and not material.get("title"):
-            material["title"] = entry.title
+        if entry is not None:
+            material["title"] = material.get("title") or entry.title
+            material["sku"] = material.get("sku") or entry.sku
 
 
 def _commit(order: ProductionOrder, shop: Shop, event_type: str, actor: str, changes: dict,
@@ -182,14 +183,14 @@ def update_order(order: ProductionOrder, shop: Shop, data, *, actor: str, expect
             setattr(order, attr, value)
     if "reference" in changes:
         order.reference_key = order.reference.lower()
-    if plan is not None:
-        _apply_rows(order, shop, plan, catalogue, changes)
+    flushed = plan is not None and _apply_rows(order, shop, plan, catalogue, changes)
     if not changes:
         return order
-    return _commit(order, shop, "updated", actor, changes)
+    return _commit(order, shop, "updated", actor, changes, touch=not flushed)
 
 
-def _apply_rows(order: ProductionOrder, shop: Shop, plan, catalogue: dict, changes: Changes) -> None:
+def _apply_rows(order: ProductionOrder, shop: Shop, plan, catalogue: dict, changes: Changes) -> bool:
+    """Apply a whole-form save's rows; True when new rows were flushed (the order's UPDATE with them)."""
     api_names = {attr: api_name for api_name, attr in ROW_FIELDS.items()}
     for component in plan.removed:
         changes.record(f"components.{component.id}", component_snapshot(component), None)
@@ -207,9 +208,13 @@ def _apply_rows(order: ProductionOrder, shop: Shop, plan, catalogue: dict, chang
         component = Component(shop_id=shop.id, **row)
         order.components.append(component)
         added.append(component)
+    if not added:
+        return False
+    order.updated_at = utcnow()  # one UPDATE of the order (one version), flushed with the new rows
     db.session.flush()
     for component in added:
         changes.record(f"components.{component.id}", None, component_snapshot(component))
+    return True
 
 
 def add_component(order: ProductionOrder, shop: Shop, data, *, actor: str, expected_version=None) -> ProductionOrder:
