@@ -7,7 +7,7 @@ cancelling from draft deletes the components and from in progress keeps them; AP
 to their fields; a double-click sends one request; the settings screen saves and the next started
 order picks up the default; the create form works with the keyboard alone; no page logs a console
 error. Every non-loopback request is aborted (see browser_support). Screenshots of each page go to
-docs/screenshots/ and are shown in the README.
+build/screenshots/ (`make screenshots` refreshes the README's, in docs/screenshots/).
 """
 
 import re
@@ -68,7 +68,7 @@ def available_on_inventory_page(page, title: str, location: str) -> int:
     expect(page.get_by_role("heading", name="Demo store inventory")).to_be_visible()
     row = inventory_row(page, title, location)
     expect(row).to_have_count(1)
-    return int(row.get_by_role("cell").nth(1).inner_text())
+    return int(row.get_by_role("cell").nth(2).inner_text())  # location, unit cost, available
 
 
 def assert_no_edit_controls(page):
@@ -180,8 +180,9 @@ def test_create_start_record_complete_changes_the_demo_store_inventory(page, dem
     expect(candle_line.get_by_role("cell").nth(1)).to_have_text("7 pcs")  # produced
     detail_screenshot(page, "order-in-progress", "In progress")
 
-    # Complete: planned becomes produced, and the worker pushes the produced quantities.
+    # Complete (after confirming): planned becomes produced, and the worker pushes the produced quantities.
     page.get_by_role("button", name="Mark complete").click()
+    page.get_by_role("dialog", name="Mark PO-FLOW-1 complete?").get_by_role("button", name="Mark complete").click()
     expect(page.locator("#order-status")).to_have_text("Completed")
     expect(candle_line.get_by_role("cell").nth(0)).to_have_text("7 pcs")
     expect(page.locator("#sync-badge")).to_have_text("Synced", timeout=SYNC_TIMEOUT_MS)
@@ -196,8 +197,8 @@ def test_create_start_record_complete_changes_the_demo_store_inventory(page, dem
     page.get_by_role("link", name="See the demo store's inventory").first.click()
     assert available_on_inventory_page(page, "Beeswax candle - Large", "Workshop") == candles_before + 7
     assert available_on_inventory_page(page, "Amber glass jar", "Workshop") == jars_before + 5
-    expect(inventory_row(page, "Beeswax candle - Large", "Workshop").get_by_role("cell").nth(2)).to_have_text("+7")
-    expect(inventory_row(page, "Beeswax candle - Large", "Shop front").get_by_role("cell").nth(2)).to_have_text("—")
+    expect(inventory_row(page, "Beeswax candle - Large", "Workshop").get_by_role("cell").nth(3)).to_have_text("+7")
+    expect(inventory_row(page, "Beeswax candle - Large", "Shop front").get_by_role("cell").nth(3)).to_have_text("—")
     assert demo_site.api.inventory()[(CANDLE, WORKSHOP)] == candles_before + 7
     screenshot(page, "demo-inventory")
 
@@ -277,7 +278,7 @@ def test_cancel_from_draft_deletes_the_components(page, demo_site):
     expect(dialog).to_contain_text("This draft's 2 components will be deleted.")
     dialog.get_by_role("button", name="Keep order").click()
     expect(dialog).to_be_hidden()
-    expect(page.get_by_role("button", name="Cancel", exact=True)).to_be_focused()
+    expect(page.get_by_role("heading", level=1)).to_be_focused()  # never back onto a destructive button
     assert cancels == []
     expect(page.locator("#order-status")).to_have_text("Draft")
 
@@ -372,7 +373,13 @@ def test_double_clicking_start_and_complete_sends_one_request_each(page, demo_si
     page.wait_for_load_state("networkidle")
     assert transitions == ["start"]
 
-    page.get_by_role("button", name="Mark complete").dblclick()
+    # A double click on Mark complete only opens the confirmation; completing takes a deliberate click.
+    dialog = page.get_by_role("dialog", name="Mark PO-DBL complete?")
+    if not dialog.is_visible():  # the second click of the start may already have opened it
+        page.get_by_role("button", name="Mark complete").dblclick()
+    expect(dialog).to_be_visible()
+    assert transitions == ["start"]
+    dialog.get_by_role("button", name="Mark complete").dblclick()
     expect(page.locator("#order-status")).to_have_text("Completed")
     page.wait_for_load_state("networkidle")
     assert transitions == ["start", "complete"]
