@@ -14,6 +14,7 @@ The seed and the generation are fixed (SEED, no example database): CI sends the 
 every run. To fuzz harder locally: FUZZ_MAX_EXAMPLES=500 FUZZ_SEED=$RANDOM pytest tests/test_api_fuzz.py
 """
 
+import json
 import os
 import re
 import shutil
@@ -155,11 +156,17 @@ LOCATIONS_ANSWER = {"data": {"locations": {
 
 
 @pytest.fixture
-def shopify_locations(app):
-    """GET /api/locations asks Shopify: answered here, never over the network."""
+def shopify_locations(app, shopify_catalogue):
+    """GET /api/locations and the id checks of writes ask Shopify: answered here, never over the network."""
     url = f"https://{SHOP}/admin/api/{app.config['SHOPIFY_API_VERSION']}/graphql.json"
+
+    def answer(request):
+        if json.loads(request.body).get("operationName") == "CatalogueIds":
+            return shopify_catalogue.answer(request)
+        return 200, {}, json.dumps(LOCATIONS_ANSWER)
+
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        rsps.post(url, json=LOCATIONS_ANSWER)
+        rsps.add_callback(responses.POST, url, callback=answer)
         yield
 
 
