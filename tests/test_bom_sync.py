@@ -45,7 +45,7 @@ def bom_order(client, reference, kind, bom_id, produced_per_row, *, location=WOR
                                                     "syncProductionOrderToShopify": True})
     for produced in produced_per_row:
         order = call(client, "POST", f"{ORDERS}/{order['id']}/components", 201,
-                     json={"bomId": bom_id, "quantityPlanned": produced})
+                     json={"bomId": bom_id, "quantityPlanned": produced, "unit": "kg"})
     order = call(client, "POST", f"{ORDERS}/{order['id']}/start")
     for row, produced in zip(order["components"], produced_per_row):
         order = call(client, "PATCH", f"{ORDERS}/{order['id']}/components/{row['id']}",
