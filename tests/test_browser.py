@@ -15,8 +15,7 @@ import re
 import pytest
 
 from .browser_support import (
-    CANDLE, JAR, SYNC_TIMEOUT_MS, WICK, WORKSHOP, chromium, demo_site, page, page_watch, require_browser,  # noqa: F401
-    screenshot,
+    CANDLE, JAR, SYNC_TIMEOUT_MS, WICK, WORKSHOP, require_browser, screenshot,
 )
 
 require_browser()

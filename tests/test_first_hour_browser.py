@@ -14,8 +14,7 @@ import pytest
 from shopify_app.devshop import DEMO_SHOP
 
 from .browser_support import (
-    CANDLE, JAR, SYNC_TIMEOUT_MS, TIMEOUT_MS, VIEWPORT, WAX, WICK, WORKSHOP, chromium, demo_site, page,  # noqa: F401
-    page_watch, require_browser, screenshot,
+    JAR, SYNC_TIMEOUT_MS, TIMEOUT_MS, VIEWPORT, WAX, WICK, WORKSHOP, require_browser, screenshot,
 )
 
 require_browser()
