@@ -31,6 +31,8 @@ from schemathesis.openapi.checks import RejectedPositiveData
 
 from shopify_app import create_app
 from shopify_app.extensions import db
+from shopify_app.production.quantities import WHOLE_UNIT_MESSAGE
+from shopify_app.production.shopify_ids import INACTIVE_LOCATION, NO_SUCH_LOCATION, NO_SUCH_VARIANT
 
 from .builders import LOCATION, LOCATION_2, SHOP, auth_headers, component, session_token
 from .conftest import base_config
@@ -76,6 +78,13 @@ STATE_OR_CROSS_FIELD_RULES = {
     "May be null only while the order is a draft.",
     "A location is required while syncProductionOrderToShopify is true.",
     "A location is required for an order that syncs to Shopify.",
+    # A row's unit and its quantities: pieces are whole.
+    WHOLE_UNIT_MESSAGE,
+    # The whole-form save: its rows against the order's rows, and the order's status.
+    "no such row on this order.", "names the same row twice.", "is required for a new row.",
+    "can be recorded only once the order has started.",
+    # What exists in the shop's Shopify.
+    NO_SUCH_VARIANT, NO_SUCH_LOCATION, INACTIVE_LOCATION,
 }
 # ...except where the status cannot vary: a new order is always a draft, so this is an input rule.
 ALWAYS_DRAFT = {("POST", "/api/production-orders"): {"Start the order before recording what was produced."}}
