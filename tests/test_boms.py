@@ -28,8 +28,11 @@ CANDLE_BOM = {
     "lines": [{"variantId": WAX, "title": "Wax", "quantityPerUnit": 0.25},
               {"variantId": WICK, "title": "Wick", "quantityPerUnit": 1}],
 }
-CANDLE_MATERIALS = [{"variantId": WAX, "title": "Wax", "quantityPerUnit": 0.25},
-                    {"variantId": WICK, "title": "Wick", "quantityPerUnit": 1}]
+BOM_LINES = [{"variantId": WAX, "title": "Wax", "quantityPerUnit": 0.25},
+             {"variantId": WICK, "title": "Wick", "quantityPerUnit": 1}]
+# A row's materials: the BOM's lines, with each material's SKU filled in from Shopify (the fake catalogue).
+CANDLE_MATERIALS = [{"variantId": WAX, "title": "Wax", "sku": "SKU-8002", "quantityPerUnit": 0.25},
+                    {"variantId": WICK, "title": "Wick", "sku": "SKU-8003", "quantityPerUnit": 1}]
 
 
 # ------------------------------------------------------------------ fixtures: both databases
@@ -147,7 +150,7 @@ def test_a_created_bom_is_answered_and_read_back_exactly(world):
                         "createdAt", "updatedAt"}
     assert (bom["name"], bom["outputVariantId"], bom["outputTitle"], bom["outputSku"], bom["active"]) == \
         ("Beeswax candle", CANDLE, "Candle", "CNDL-1", True)
-    assert bom["lines"] == CANDLE_MATERIALS
+    assert bom["lines"] == BOM_LINES
     assert bom["createdAt"].endswith("Z") and bom["updatedAt"].endswith("Z")
     assert ok(world.api.get(bom_url(bom))) == bom
     # Stored exactly (thousandths), in the order sent.
@@ -205,7 +208,7 @@ def test_a_patch_of_lines_replaces_every_line(world):
     assert ok(api.patch(bom_url(bom), json={"lines": [lines[1]]}))["lines"] == [lines[1]]
     assert bom_rows(bom["id"]) == [(0, WICK, "Wick", 2000)]
     # The other BOMs' lines are untouched.
-    assert ok(api.get(bom_url(world.inactive)))["lines"] == CANDLE_MATERIALS
+    assert ok(api.get(bom_url(world.inactive)))["lines"] == BOM_LINES
     assert ok(world.other.get(bom_url(world.foreign_bom))) == world.foreign_bom
 
 
@@ -417,7 +420,7 @@ def test_adding_from_a_bom_snapshots_its_output_and_lines(world):
     [row] = order["components"]
     assert row == {"id": row["id"], "variantId": CANDLE, "title": "Candle", "sku": "CNDL-1", "unit": "kg",
                    "quantityPlanned": 12.5, "quantityProduced": 0, "materials": CANDLE_MATERIALS}
-    assert row["materials"] == world.bom["lines"]
+    assert [{k: v for k, v in m.items() if k != "sku"} for m in row["materials"]] == world.bom["lines"]
     assert get_order(api, world.draft) == order
     last = events(api, world.draft)[-1]
     assert last["type"] == "component_added" and last["actor"] == "7001"
@@ -475,8 +478,9 @@ def test_later_edits_deactivation_and_deletion_of_the_bom_do_not_change_orders(w
     assert order["components"][0] == draft["components"][0]
     assert (order["components"][1]["variantId"], order["components"][1]["title"], order["components"][1]["sku"],
             order["components"][1]["materials"]) == (
-        LID, "Lid candle", "LID-1", [{"variantId": WAX, "title": "Soy wax", "quantityPerUnit": 0.5},
-                                     {"variantId": JAR, "title": "Jar", "quantityPerUnit": 1}])
+        LID, "Lid candle", "LID-1", [
+            {"variantId": WAX, "title": "Soy wax", "sku": "SKU-8002", "quantityPerUnit": 0.5},
+            {"variantId": JAR, "title": "Jar", "sku": f"SKU-{JAR.rsplit('/', 1)[1]}", "quantityPerUnit": 1}])
 
 
 @pytest.mark.parametrize("target", ["draft", "in_progress"])
