@@ -4,7 +4,7 @@ PYTHON ?= python3
 PORT ?= 8000
 BIN := $(VENV)/bin
 
-.PHONY: install run test bench clean schema
+.PHONY: install run test bench clean schema screenshots
 
 # Shopify's Admin GraphQL schema (API 2026-10), from its npm package: the tests validate every
 # GraphQL document the app sends against it. Cached, and ignored by git.
@@ -41,6 +41,10 @@ run: install schema
 # The whole test suite. PostgreSQL tests skip when the server is unreachable (REQUIRE_POSTGRES=1 fails instead).
 test: install schema
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The README's screenshots (docs/screenshots), refreshed on purpose; test runs write to build/screenshots.
+screenshots: install schema
+	SCREENSHOTS_DIR=docs/screenshots REQUIRE_BROWSER=1 $(BIN)/pytest -q -p no:randomly tests/test_browser.py tests/test_first_hour_browser.py
 
 bench: install
 	$(BIN)/python bench/sql_and_throughput.py

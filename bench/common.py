@@ -1102,3 +1102,25 @@ class LedgerCheck:
 def check_ledger(engine, shop: int, store, domain: str, sync_mode: str = "on_complete") -> LedgerCheck:
     return LedgerCheck(expected_totals(engine, shop, sync_mode), fake_totals(store, domain),
                        pushed_totals(engine, shop), store.applied(domain), push_states(engine, shop))
+
+
+@contextlib.contextmanager
+def shopify_knows_every_id():
+    """In-process benches: the saves' id check (`CatalogueIds`) answered at the HTTP boundary, every
+    id existing; any other request passes through untouched. Adds no SQL to what is measured."""
+    import json
+    import re
+
+    import responses
+
+    def answer(request):
+        ids = json.loads(request.body)["variables"]["ids"]
+        nodes = [{"__typename": "ProductVariant", "id": gid, "displayName": "Product", "sku": ""}
+                 if "/ProductVariant/" in gid else {"__typename": "Location", "id": gid, "name": "Location",
+                                                    "isActive": True} for gid in ids]
+        return 200, {}, json.dumps({"data": {"nodes": nodes}})
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add_passthru(re.compile(r"^(?!.*/graphql\.json$)"))
+        mock.add_callback(responses.POST, re.compile(r".*/graphql\.json$"), callback=answer)
+        yield

@@ -10,6 +10,7 @@ import os
 import secrets
 import threading
 from collections import defaultdict
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -73,6 +74,30 @@ def _restore_pushed_stock(store: FakeStore) -> None:
     db.session.commit()
 
 
+def _prepare_demo_shop(ids: dict) -> None:
+    """A first run starts ready to show the point: sync on by default, Workshop as the default location
+    and a bill of materials, so completing an order visibly changes the demo store's inventory.
+
+    Only when the demo shop is new: the merchant's own choices survive a restart.
+    """
+    from .boms.service import create_bom
+    from .shops.models import Shop
+    from .shops.service import create_shop
+
+    if db.session.scalars(select(Shop.id).where(Shop.domain == DEMO_SHOP)).first() is not None:
+        return
+    shop = create_shop(DEMO_SHOP, installed_at=None)  # the first page load installs it (token exchange)
+    shop.settings.sync_by_default = True
+    shop.settings.default_location_id = ids["workshop"]
+    db.session.flush()
+    create_bom(shop, {  # commits
+        "name": "Beeswax candle in a jar", "outputVariantId": ids["jar_candle"],
+        "outputTitle": "Beeswax candle in a jar", "outputSku": "DEMO-8005",
+        "lines": [{"variantId": ids["wax"], "title": "Beeswax pellets - 1 kg", "quantityPerUnit": Decimal("0.25")},
+                  {"variantId": ids["wick"], "title": "Cotton wick - 10 pack", "quantityPerUnit": Decimal("0.1")},
+                  {"variantId": ids["jar"], "title": "Amber glass jar", "quantityPerUnit": 1}]})
+
+
 def _run_worker(app, stop: threading.Event) -> None:
     from .sync.worker import run_once
 
@@ -109,6 +134,7 @@ class DemoServices:
         self.app.config["SHOPIFY_ADMIN_ORIGIN"] = self.fake.origin_template
         self.app.extensions["demo"] = self
         with self.app.app_context():
+            _prepare_demo_shop(self.ids)
             _restore_pushed_stock(self.store)
         self._worker.start()
         log.info("demo: fake Shopify on %s, demo shop %s", self.fake.origin, DEMO_SHOP)

@@ -28,7 +28,8 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking"]
 REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
+# Test runs write here (ignored by git); `make screenshots` points SCREENSHOTS_DIR at docs/screenshots.
+SCREENSHOTS = Path(os.environ.get("SCREENSHOTS_DIR") or PROJECT_ROOT / "build" / "screenshots")
 VIEWPORT = {"width": 1280, "height": 800}
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 TIMEOUT_MS = 10_000
@@ -128,8 +129,14 @@ class DemoApi:
         return self.call("GET", f"/production-orders/{order_id}/events")["items"]
 
     def put_settings(self, sync_by_default=False, location=None, mode="on_complete") -> dict:
+        """Replace the shop's settings (the defaults here: sync off, no location; the demo starts with
+        sync on and Workshop, see `demo_settings`)."""
         return self.call("PUT", "/settings", {"syncProductionOrdersToShopifyByDefault": sync_by_default,
                                               "defaultLocationId": location, "syncMode": mode})
+
+    def demo_settings(self) -> dict:
+        """The settings a fresh demo shop starts with: sync on by default, Workshop."""
+        return self.put_settings(True, WORKSHOP)
 
     def inventory(self) -> dict:
         """{(variantId, locationId): available} of the fake store."""
@@ -151,6 +158,7 @@ class DemoSite:
 
         from shopify_app.devshop import DEMO_SHOP
         from shopify_app.extensions import db
+        from shopify_app.production import counts
         from shopify_app.production.models import ProductionOrder
         from shopify_app.shops.models import Shop
 
@@ -158,6 +166,7 @@ class DemoSite:
             shop = db.session.scalars(select(Shop).where(Shop.domain == DEMO_SHOP)).one_or_none()
             if shop is not None:
                 db.session.execute(delete(ProductionOrder).where(ProductionOrder.shop_id == shop.id))
+                counts.recount(db.session.connection(), shop.id)  # the list's totals are maintained counts
                 db.session.commit()
             db.session.remove()
 
@@ -309,7 +318,8 @@ def page(chromium, demo_site, page_watch):
 
 
 def screenshot(page, name: str, *, full_page: bool = True) -> Path:
-    """Save the page as docs/screenshots/<name>.png (overwritten on each run) for the README."""
+    """Save the page as <SCREENSHOTS>/<name>.png: build/screenshots by default, docs/screenshots
+    (the README's) only through `make screenshots`."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page, animations="disabled", caret="hide")

@@ -12,6 +12,8 @@ from sqlalchemy import create_engine, text
 from shopify_app import create_app
 from shopify_app.extensions import db
 
+from .browser_support import chromium, demo_site, page, page_watch  # noqa: F401  (one browser and demo per session)
+from .shopify_catalogue import fake_catalogue
 from .builders import API_KEY, API_SECRET, PREVIOUS_SECRET, SHOP, TOKEN_KEY, auth_headers, installed_shop
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -51,6 +53,14 @@ def no_network(monkeypatch):
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture(autouse=True)
+def shopify_catalogue():
+    """Shopify knows every variant and location a test names, unless the test says otherwise."""
+    mock, catalogue = fake_catalogue()
+    with mock:
+        yield catalogue
 
 
 @pytest.fixture(scope="session")

@@ -32,7 +32,7 @@ def world(api, client):
     """One order in every status for SHOP, and an order of another installed shop."""
     installed_shop(OTHER_SHOP)
     other = AuthedClient(client, OTHER_SHOP)
-    draft = create(api, "PO-1", components=[component(), component(VARIANT_2, planned=4.5)])
+    draft = create(api, "PO-1", components=[component(), component(VARIANT_2, planned=4.5, unit="kg")])
     in_progress = act(api, create(api, "PO-2", locationId=LOCATION, syncProductionOrderToShopify=False,
                                   components=[component()]), "start")
     completed = act(api, act(api, create(api, "PO-3", locationId=LOCATION, syncProductionOrderToShopify=False,
@@ -318,7 +318,7 @@ PATCH_DRAFT_CASES = {
     "the planned start date is a number": ({"plannedStartDate": 20260101}, "plannedStartDate"),
     "the notes are 5001 characters": ({"notes": "n" * 5001}, "notes"),
     "an unknown field is sent": ({"colour": "red"}, "colour"),
-    "the components are sent": ({"components": []}, "components"),
+    "a component row that is not on the order is sent": ({"components": [{"id": 999999}]}, "components[0].id"),
     "the status is sent": ({"status": "completed"}, "status"),
     "the version is sent": ({"version": 1}, "version"),
     "the id is sent": ({"id": 1}, "id"),
@@ -506,7 +506,7 @@ def test_the_limits_themselves_are_accepted(world):
     api = world.api
     assert api.get(f"{ORDERS}?perPage=250&page=1").status_code == 200
     order = create(api, "R" * 64, notes="n" * 5000, plannedStartDate="2028-02-29",
-                   components=[component(planned=999999999.999), component(VARIANT_2, planned=0.001,
+                   components=[component(planned=999999999.999, unit="kg"), component(VARIANT_2, planned=0.001, unit="kg",
                                                                           materials=[{"variantId": VARIANT,
                                                                                       "quantityPerUnit": 0.001}])])
     assert order["reference"] == "R" * 64 and len(order["notes"]) == 5000

@@ -14,6 +14,7 @@ The seed and the generation are fixed (SEED, no example database): CI sends the 
 every run. To fuzz harder locally: FUZZ_MAX_EXAMPLES=500 FUZZ_SEED=$RANDOM pytest tests/test_api_fuzz.py
 """
 
+import json
 import os
 import re
 import shutil
@@ -30,6 +31,8 @@ from schemathesis.openapi.checks import RejectedPositiveData
 
 from shopify_app import create_app
 from shopify_app.extensions import db
+from shopify_app.production.quantities import WHOLE_UNIT_MESSAGE
+from shopify_app.production.shopify_ids import INACTIVE_LOCATION, NO_SUCH_LOCATION, NO_SUCH_VARIANT
 
 from .builders import LOCATION, LOCATION_2, SHOP, auth_headers, component, session_token
 from .conftest import base_config
@@ -75,6 +78,13 @@ STATE_OR_CROSS_FIELD_RULES = {
     "May be null only while the order is a draft.",
     "A location is required while syncProductionOrderToShopify is true.",
     "A location is required for an order that syncs to Shopify.",
+    # A row's unit and its quantities: pieces are whole.
+    WHOLE_UNIT_MESSAGE,
+    # The whole-form save: its rows against the order's rows, and the order's status.
+    "no such row on this order.", "names the same row twice.", "is required for a new row.",
+    "can be recorded only once the order has started.",
+    # What exists in the shop's Shopify.
+    NO_SUCH_VARIANT, NO_SUCH_LOCATION, INACTIVE_LOCATION,
 }
 # The BOM import's body is a CSV file: its layout (a header, then lines of given columns and
 # values) is not a JSON Schema's to state, so its 422s, keyed by line number, are content rules.
@@ -158,11 +168,17 @@ LOCATIONS_ANSWER = {"data": {"locations": {
 
 
 @pytest.fixture
-def shopify_locations(app):
-    """GET /api/locations asks Shopify: answered here, never over the network."""
+def shopify_locations(app, shopify_catalogue):
+    """GET /api/locations and the id checks of writes ask Shopify: answered here, never over the network."""
     url = f"https://{SHOP}/admin/api/{app.config['SHOPIFY_API_VERSION']}/graphql.json"
+
+    def answer(request):
+        if json.loads(request.body).get("operationName") == "CatalogueIds":
+            return shopify_catalogue.answer(request)
+        return 200, {}, json.dumps(LOCATIONS_ANSWER)
+
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        rsps.post(url, json=LOCATIONS_ANSWER)
+        rsps.add_callback(responses.POST, url, callback=answer)
         yield
 
 

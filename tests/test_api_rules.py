@@ -11,7 +11,7 @@ ORDERS = "/api/production-orders"
 
 
 def create(api, reference="PO-1", **fields):
-    body = {"reference": reference, "components": [component(), component(VARIANT_2, planned=4.5)], **fields}
+    body = {"reference": reference, "components": [component(unit="kg"), component(VARIANT_2, planned=4.5, unit="kg")], **fields}
     response = api.post(ORDERS, json=body)
     assert response.status_code == 201, response.get_json()
     return response.get_json()
@@ -64,7 +64,7 @@ def test_create_answers_with_the_version_as_etag(api):
 
 
 def test_type_defaults_to_assembly_and_unit_to_pcs(api):
-    order = create(api)
+    order = create(api, components=[component()])
     assert order["type"] == "assembly"
     assert order["components"][0]["unit"] == "pcs"
 

@@ -45,7 +45,7 @@ def bom_order(client, reference, kind, bom_id, produced_per_row, *, location=WOR
                                                     "syncProductionOrderToShopify": True})
     for produced in produced_per_row:
         order = call(client, "POST", f"{ORDERS}/{order['id']}/components", 201,
-                     json={"bomId": bom_id, "quantityPlanned": produced})
+                     json={"bomId": bom_id, "quantityPlanned": produced, "unit": "kg"})
     order = call(client, "POST", f"{ORDERS}/{order['id']}/start")
     for row, produced in zip(order["components"], produced_per_row):
         order = call(client, "PATCH", f"{ORDERS}/{order['id']}/components/{row['id']}",
@@ -98,8 +98,10 @@ def test_assembly_and_disassembly_from_a_bom_end_with_the_expected_totals(synced
     bom = call(client, "POST", BOMS, 201, json=CANDLE_BOM)
     assembly = bom_order(client, "ASM-10", "assembly", bom["id"], [10])
     disassembly = bom_order(client, "DIS-2", "disassembly", bom["id"], [2])
-    assert assembly["components"][0]["materials"] == [{"variantId": WAX, "title": "Wax (kg)", "quantityPerUnit": 0.25},
-                                                      {"variantId": WICK, "title": "Wick", "quantityPerUnit": 1}]
+    # The fake store's variants have no SKU, so the snapshot's SKUs (filled from Shopify) are empty.
+    assert assembly["components"][0]["materials"] == [
+        {"variantId": WAX, "title": "Wax (kg)", "sku": "", "quantityPerUnit": 0.25},
+        {"variantId": WICK, "title": "Wick", "sku": "", "quantityPerUnit": 1}]
 
     # Editing and deactivating the BOM now changes nothing that is pushed: the rows hold snapshots.
     call(client, "PATCH", f"{BOMS}/{bom['id']}", json={"active": False, "lines": [

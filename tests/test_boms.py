@@ -28,8 +28,11 @@ CANDLE_BOM = {
     "lines": [{"variantId": WAX, "title": "Wax", "quantityPerUnit": 0.25},
               {"variantId": WICK, "title": "Wick", "quantityPerUnit": 1}],
 }
-CANDLE_MATERIALS = [{"variantId": WAX, "title": "Wax", "quantityPerUnit": 0.25},
-                    {"variantId": WICK, "title": "Wick", "quantityPerUnit": 1}]
+BOM_LINES = [{"variantId": WAX, "title": "Wax", "quantityPerUnit": 0.25},
+             {"variantId": WICK, "title": "Wick", "quantityPerUnit": 1}]
+# A row's materials: the BOM's lines, with each material's SKU filled in from Shopify (the fake catalogue).
+CANDLE_MATERIALS = [{"variantId": WAX, "title": "Wax", "sku": "SKU-8002", "quantityPerUnit": 0.25},
+                    {"variantId": WICK, "title": "Wick", "sku": "SKU-8003", "quantityPerUnit": 1}]
 
 
 def with_sku(lines, sku=""):
@@ -152,7 +155,7 @@ def test_a_created_bom_is_answered_and_read_back_exactly(world):
                         "createdAt", "updatedAt"}
     assert (bom["name"], bom["outputVariantId"], bom["outputTitle"], bom["outputSku"], bom["active"]) == \
         ("Beeswax candle", CANDLE, "Candle", "CNDL-1", True)
-    assert bom["lines"] == with_sku(CANDLE_MATERIALS) and bom["holdDays"] == 0
+    assert bom["lines"] == with_sku(BOM_LINES) and bom["holdDays"] == 0
     assert bom["createdAt"].endswith("Z") and bom["updatedAt"].endswith("Z")
     assert ok(world.api.get(bom_url(bom))) == bom
     # Stored exactly (thousandths), in the order sent.
@@ -210,7 +213,7 @@ def test_a_patch_of_lines_replaces_every_line(world):
     assert ok(api.patch(bom_url(bom), json={"lines": [lines[1]]}))["lines"] == with_sku([lines[1]])
     assert bom_rows(bom["id"]) == [(0, WICK, "Wick", 2000)]
     # The other BOMs' lines are untouched.
-    assert ok(api.get(bom_url(world.inactive)))["lines"] == with_sku(CANDLE_MATERIALS)
+    assert ok(api.get(bom_url(world.inactive)))["lines"] == with_sku(BOM_LINES)
     assert ok(world.other.get(bom_url(world.foreign_bom))) == world.foreign_bom
 
 
@@ -448,7 +451,7 @@ def test_the_history_of_a_bom_built_row_shows_material_quantities_as_json_number
 
 def test_adding_from_a_bom_while_in_progress_may_record_the_produced_quantity(world):
     order = ok(world.api.post(components_url(world.in_progress), json={
-        "bomId": world.bom["id"], "quantityPlanned": 10, "quantityProduced": 7.125}), 201)
+        "bomId": world.bom["id"], "quantityPlanned": 10, "quantityProduced": 7.125, "unit": "kg"}), 201)
     [row] = order["components"]
     assert (row["variantId"], row["quantityProduced"], row["materials"]) == (CANDLE, 7.125, CANDLE_MATERIALS)
 
@@ -480,8 +483,9 @@ def test_later_edits_deactivation_and_deletion_of_the_bom_do_not_change_orders(w
     assert order["components"][0] == draft["components"][0]
     assert (order["components"][1]["variantId"], order["components"][1]["title"], order["components"][1]["sku"],
             order["components"][1]["materials"]) == (
-        LID, "Lid candle", "LID-1", [{"variantId": WAX, "title": "Soy wax", "quantityPerUnit": 0.5},
-                                     {"variantId": JAR, "title": "Jar", "quantityPerUnit": 1}])
+        LID, "Lid candle", "LID-1", [
+            {"variantId": WAX, "title": "Soy wax", "sku": "SKU-8002", "quantityPerUnit": 0.5},
+            {"variantId": JAR, "title": "Jar", "sku": f"SKU-{JAR.rsplit('/', 1)[1]}", "quantityPerUnit": 1}])
 
 
 @pytest.mark.parametrize("target", ["draft", "in_progress"])

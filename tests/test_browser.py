@@ -7,7 +7,7 @@ cancelling from draft deletes the components and from in progress keeps them; AP
 to their fields; a double-click sends one request; the settings screen saves and the next started
 order picks up the default; the create form works with the keyboard alone; no page logs a console
 error. Every non-loopback request is aborted (see browser_support). Screenshots of each page go to
-docs/screenshots/ and are shown in the README.
+build/screenshots/ (`make screenshots` refreshes the README's, in docs/screenshots/).
 """
 
 import re
@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 
 from .browser_support import (
-    CANDLE, JAR, SYNC_TIMEOUT_MS, WAX, WICK, WORKSHOP, chromium, demo_site, page, page_watch, require_browser,  # noqa: F401
-    screenshot,
+    CANDLE, JAR, SYNC_TIMEOUT_MS, WAX, WICK, WORKSHOP, require_browser, screenshot,
 )
 
 require_browser()
@@ -69,7 +68,7 @@ def available_on_inventory_page(page, title: str, location: str) -> int:
     expect(page.get_by_role("heading", name="Demo store inventory")).to_be_visible()
     row = inventory_row(page, title, location)
     expect(row).to_have_count(1)
-    return int(row.get_by_role("cell").nth(1).inner_text())
+    return int(row.get_by_role("cell").nth(2).inner_text())  # location, unit cost, available
 
 
 def assert_no_edit_controls(page):
@@ -181,8 +180,9 @@ def test_create_start_record_complete_changes_the_demo_store_inventory(page, dem
     expect(candle_line.get_by_role("cell").nth(1)).to_have_text("7 pcs")  # produced
     detail_screenshot(page, "order-in-progress", "In progress")
 
-    # Complete: planned becomes produced, and the worker pushes the produced quantities.
+    # Complete (after confirming): planned becomes produced, and the worker pushes the produced quantities.
     page.get_by_role("button", name="Mark complete").click()
+    page.get_by_role("dialog", name="Mark PO-FLOW-1 complete?").get_by_role("button", name="Mark complete").click()
     expect(page.locator("#order-status")).to_have_text("Completed")
     expect(candle_line.get_by_role("cell").nth(0)).to_have_text("7 pcs")
     expect(page.locator("#sync-badge")).to_have_text("Synced", timeout=SYNC_TIMEOUT_MS)
@@ -197,8 +197,8 @@ def test_create_start_record_complete_changes_the_demo_store_inventory(page, dem
     page.get_by_role("link", name="See the demo store's inventory").first.click()
     assert available_on_inventory_page(page, "Beeswax candle - Large", "Workshop") == candles_before + 7
     assert available_on_inventory_page(page, "Amber glass jar", "Workshop") == jars_before + 5
-    expect(inventory_row(page, "Beeswax candle - Large", "Workshop").get_by_role("cell").nth(2)).to_have_text("+7")
-    expect(inventory_row(page, "Beeswax candle - Large", "Shop front").get_by_role("cell").nth(2)).to_have_text("—")
+    expect(inventory_row(page, "Beeswax candle - Large", "Workshop").get_by_role("cell").nth(3)).to_have_text("+7")
+    expect(inventory_row(page, "Beeswax candle - Large", "Shop front").get_by_role("cell").nth(3)).to_have_text("—")
     assert demo_site.api.inventory()[(CANDLE, WORKSHOP)] == candles_before + 7
     screenshot(page, "demo-inventory")
 
@@ -278,7 +278,7 @@ def test_cancel_from_draft_deletes_the_components(page, demo_site):
     expect(dialog).to_contain_text("This draft's 2 components will be deleted.")
     dialog.get_by_role("button", name="Keep order").click()
     expect(dialog).to_be_hidden()
-    expect(page.get_by_role("button", name="Cancel", exact=True)).to_be_focused()
+    expect(page.get_by_role("heading", level=1)).to_be_focused()  # never back onto a destructive button
     assert cancels == []
     expect(page.locator("#order-status")).to_have_text("Draft")
 
@@ -347,7 +347,7 @@ def test_api_errors_are_shown_next_to_their_fields(page, demo_site, page_watch):
     expect(quantity).to_have_attribute("aria-invalid", "true")
     expect(quantity).to_have_accessible_description(re.compile("at most 3 decimal places", re.I))
     quantity_field = row.locator(".field").filter(has=page.get_by_label("Planned quantity"))
-    expect(quantity_field.get_by_text(re.compile("May have at most 3 decimal places"))).to_be_visible()
+    expect(quantity_field.get_by_text(re.compile("at most 3 decimal places", re.I))).to_be_visible()
     expect(reference).not_to_have_attribute("aria-invalid", "true")
     expect(field.get_by_text("Must be unique")).to_be_hidden()
     expect(quantity).to_be_focused()
@@ -373,7 +373,13 @@ def test_double_clicking_start_and_complete_sends_one_request_each(page, demo_si
     page.wait_for_load_state("networkidle")
     assert transitions == ["start"]
 
-    page.get_by_role("button", name="Mark complete").dblclick()
+    # A double click on Mark complete only opens the confirmation; completing takes a deliberate click.
+    dialog = page.get_by_role("dialog", name="Mark PO-DBL complete?")
+    if not dialog.is_visible():  # the second click of the start may already have opened it
+        page.get_by_role("button", name="Mark complete").dblclick()
+    expect(dialog).to_be_visible()
+    assert transitions == ["start"]
+    dialog.get_by_role("button", name="Mark complete").dblclick()
     expect(page.locator("#order-status")).to_have_text("Completed")
     page.wait_for_load_state("networkidle")
     assert transitions == ["start", "complete"]
@@ -410,8 +416,8 @@ def test_settings_save_and_the_next_started_order_uses_them(page, demo_site):
     order = demo_site.api.create_order("PO-DEFAULTS", [{"variantId": WICK, "quantityPlanned": 1}])
     assert order["syncProductionOrderToShopify"] is None and order["locationId"] is None
     open_order(page, order["id"], "Draft")
-    expect(page.locator("#fact-sync")).to_have_text("Shop default (decided when the order starts)")
-    expect(page.locator("#fact-location")).to_contain_text("No location yet")
+    expect(page.locator("#fact-sync")).to_have_text("Shop default — now yes (decided when the order starts)")
+    expect(page.locator("#fact-location")).to_have_text("Workshop (the shop's default, applied when started)")
     page.get_by_role("button", name="Start order").click()
     expect(page.locator("#order-status")).to_have_text("In progress")
     expect(page.locator("#fact-sync")).to_have_text("Yes")
@@ -470,7 +476,9 @@ def test_the_create_form_works_with_the_keyboard_alone(page, demo_site):
     expect(page.get_by_role("heading", level=1)).to_have_text("PO-KEYS")
     table = components_table(page)
     expect(table.get_by_role("row").filter(has_text="Cotton wick - 10 pack")).to_contain_text("12 pcs")
-    expect(table.get_by_role("row").filter(has_text="gid://shopify/ProductVariant/8004")).to_contain_text("3 pcs")
+    # Added by variant ID alone: the row shows Shopify's title, not the id.
+    expect(table.get_by_role("row").filter(has_text="Amber glass jar")).to_contain_text("3 pcs")
+    expect(table).not_to_contain_text("gid://")
 
 
 # ------------------------------------------------------------------ every page, no console errors

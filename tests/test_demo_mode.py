@@ -156,3 +156,45 @@ def test_demo_restart_restores_pushed_stock_into_the_fresh_fake_and_forgets_its_
         second.stop()
         with second_app.app_context():
             db.engine.dispose()
+
+
+# ------------------------------------------------------------------ a fresh demo is ready to show the point
+
+
+def test_a_fresh_demo_syncs_to_workshop_by_default_and_keeps_the_merchants_later_choice(tmp_path):
+    app = migrated_demo_app(tmp_path)
+    services = DemoServices(app).start()
+    try:
+        api = Api(app)
+        assert api("GET", "/settings") == {"syncProductionOrdersToShopifyByDefault": True,
+                                           "defaultLocationId": WORKSHOP, "syncMode": "on_complete"}
+        [bom] = api("GET", "/boms")["items"]
+        assert bom["name"] == "Beeswax candle in a jar" and len(bom["lines"]) == 3
+        # An order with no setting of its own, completed: the demo store's inventory changes.
+        order = api("POST", "/production-orders", {"reference": "PO-FIRST", "components": []}, expect=201)
+        order = api("POST", f"/production-orders/{order['id']}/components", {"bomId": bom["id"], "quantityPlanned": 4},
+                    version=order["version"], expect=201)
+        order = api("POST", f"/production-orders/{order['id']}/start", version=order["version"])
+        row = order["components"][0]
+        order = api("PATCH", f"/production-orders/{order['id']}/components/{row['id']}", {"quantityProduced": 4},
+                    version=order["version"])
+        jars_before = services.store.available(DEMO_SHOP, "gid://shopify/ProductVariant/8005", WORKSHOP)
+        api("POST", f"/production-orders/{order['id']}/complete", version=order["version"])
+        wait_until_synced(api, order["id"])
+        assert services.store.available(DEMO_SHOP, "gid://shopify/ProductVariant/8005", WORKSHOP) == jars_before + 4
+        api("PUT", "/settings", {"syncProductionOrdersToShopifyByDefault": False, "defaultLocationId": None,
+                                 "syncMode": "on_complete"})
+    finally:
+        services.stop()
+        with app.app_context():
+            db.engine.dispose()
+
+    again = migrated_demo_app(tmp_path)
+    services = DemoServices(again).start()
+    try:
+        assert Api(again)("GET", "/settings")["syncProductionOrdersToShopifyByDefault"] is False
+        assert len(Api(again)("GET", "/boms")["items"]) == 1
+    finally:
+        services.stop()
+        with again.app_context():
+            db.engine.dispose()

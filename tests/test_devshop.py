@@ -267,8 +267,12 @@ def test_success_applies_every_delta_and_returns_the_group(fake):
     # LOCATION_2 never stocked ITEM: since 2026-10 that is fine.
     assert fake.store.ledger(SHOP) == {(ITEM, LOCATION): 13, (ITEM_2, LOCATION): 43, (ITEM, LOCATION_2): 2}
     rows = requests.get(f"{fake.origin}/_fake/{SHOP}/ledger", timeout=5).json()["items"]
-    assert {"variantId": VARIANT, "inventoryItemId": ITEM, "displayName": "Candle - Large", "locationId": LOCATION,
-            "locationName": "Workshop", "available": 13} in rows
+    # Rows also carry the variant's sku and unitCost (the demo inventory page shows them).
+    row = next(r for r in rows if (r["variantId"], r["locationId"]) == (VARIANT, LOCATION))
+    assert {k: v for k, v in row.items() if k not in ("sku", "unitCost")} == {
+        "variantId": VARIANT, "inventoryItemId": ITEM, "displayName": "Candle - Large", "locationId": LOCATION,
+        "locationName": "Workshop", "available": 13}
+    assert set(row) >= {"sku", "unitCost"} and row["unitCost"] is None
     groups = requests.get(f"{fake.origin}/_fake/{SHOP}/adjustments", timeout=5).json()["items"]
     assert [g["id"] for g in groups] == [result["inventoryAdjustmentGroup"]["id"]]
     assert groups[0]["idempotencyKey"] == variables["idempotencyKey"] and len(groups[0]["changes"]) == 3

@@ -188,7 +188,7 @@ def test_every_list_page_is_an_index_range_scan_on_a_large_shop(pg_app):
 
 
 def test_the_cached_detail_is_exactly_the_representation(api, backend):
-    order = create(api, "PO-1", components=[component(), component(VARIANT_2, planned=2.5, materials=[
+    order = create(api, "PO-1", components=[component(), component(VARIANT_2, planned=2.5, unit="kg", materials=[
         {"variantId": VARIANT, "title": "Wax “pure”", "quantityPerUnit": 0.125}])], notes="Ünïcode ✓")
     first = api.get(f"{ORDERS}/{order['id']}")
     second = api.get(f"{ORDERS}/{order['id']}")

@@ -127,8 +127,8 @@ def prepare_orders(app, count: int, status: str, tag: str) -> list[OrderState]:
             "reference": f"{tag}-{index}",
             "syncProductionOrderToShopify": False,
             "components": [
-                component(VARIANT, 10),
-                component(VARIANT_2, 2.5, materials=[
+                component(VARIANT, 10, unit="kg"),
+                component(VARIANT_2, 2.5, unit="kg", materials=[
                     {"variantId": "gid://shopify/ProductVariant/2001", "quantityPerUnit": 3}]),
             ],
         }), 201)

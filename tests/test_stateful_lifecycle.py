@@ -268,7 +268,8 @@ class ProductionOrderLifecycle(RuleBasedStateMachine):
     def create(self, rows, produced_in_draft, sync, location, notes):
         self.references += 1
         body = {"reference": f"PO-{self.references}", "components": [
-            {"variantId": variant, "quantityPlanned": as_json_number(planned), "title": "Candle"}
+            # kg: a measured unit, so any 3-place quantity is valid (pieces refuse fractions)
+            {"variantId": variant, "quantityPlanned": as_json_number(planned), "title": "Candle", "unit": "kg"}
             for variant, planned in rows
         ]}
         if produced_in_draft and rows:
@@ -361,7 +362,7 @@ class ProductionOrderLifecycle(RuleBasedStateMachine):
     @rule(order_id=order_ids,
           planned=quantities_or_bad, produced=st.one_of(st.none(), quantities), if_match=if_matches)
     def add_component(self, order_id, planned, produced, if_match):
-        body = {"variantId": VARIANT_2, "title": "Soap", "sku": "S-1",
+        body = {"variantId": VARIANT_2, "title": "Soap", "sku": "S-1", "unit": "kg",
                 "quantityPlanned": planned if isinstance(planned, Raw) else as_json_number(planned)}
         if produced is not None:
             body["quantityProduced"] = as_json_number(produced)

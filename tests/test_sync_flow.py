@@ -28,13 +28,15 @@ def call(client, method, path, expect=200, **kw):
     return response.get_json()
 
 
-def make_order(client, produced, *, kind="assembly", location=WORKSHOP, sync=True, materials=None):
+def make_order(client, produced, *, kind="assembly", location=WORKSHOP, sync=True, materials=None, after_start=None):
     order = call(client, "POST", ORDERS, 201, json={
         "reference": f"PO-{produced}-{kind}", "type": kind, "locationId": location,
         "syncProductionOrderToShopify": sync,
         "components": [{"variantId": CANDLE, "title": "Candle", "quantityPlanned": 10,
                         "materials": materials or []}]})
     order = call(client, "POST", f"{ORDERS}/{order['id']}/start")
+    if after_start:
+        after_start()
     component = order["components"][0]["id"]
     call(client, "PATCH", f"{ORDERS}/{order['id']}/components/{component}", json={"quantityProduced": produced})
     return call(client, "POST", f"{ORDERS}/{order['id']}/complete")
@@ -71,8 +73,8 @@ def test_an_order_that_does_not_sync_pushes_nothing(synced):
 
 def test_a_deleted_variant_fails_the_push_with_its_name_and_a_retry_uses_a_new_key(synced):
     app, client, store = synced
-    store.delete_variant(SHOP, CANDLE)
-    order = make_order(client, 3)
+    # Deleted in Shopify after the order started (saving and starting check that it exists).
+    order = make_order(client, 3, after_start=lambda: store.delete_variant(SHOP, CANDLE))
     drain(app)
     failed = call(client, "GET", f"{ORDERS}/{order['id']}")
     assert failed["sync"]["state"] == "failed"

@@ -98,10 +98,30 @@ query VariantsById($ids: [ID!]!) {
 }
 """
 
+# Do the variants and locations a merchant typed exist in the shop? One call for up to 250 ids.
+CATALOGUE_IDS = """
+query CatalogueIds($ids: [ID!]!) {
+  nodes(ids: $ids) {
+    __typename
+    ... on ProductVariant {
+      id
+      displayName
+      sku
+    }
+    ... on Location {
+      id
+      name
+      isActive
+    }
+  }
+}
+"""
+
 ALL_DOCUMENTS = {
     "VariantInventoryItems": VARIANT_INVENTORY_ITEMS,
     "VariantsBySku": VARIANTS_BY_SKU,
     "VariantsById": VARIANTS_BY_ID,
     "AdjustInventory": ADJUST_INVENTORY,
     "ActiveLocations": ACTIVE_LOCATIONS,
+    "CatalogueIds": CATALOGUE_IDS,
 }

@@ -15,8 +15,9 @@ from .http import expected_version, json_body, order_response
 from .registry import operation
 
 ORDER = "/production-orders/<id:order_id>"
-WRITE_ERRORS = (400, 404, 409, 412, 422)
-TRANSITION_ERRORS = (404, 409, 412, 422)
+# 503: writes that name variants or locations ask Shopify whether they exist (nothing is saved when it cannot answer).
+WRITE_ERRORS = (400, 404, 409, 412, 422, 503)
+TRANSITION_ERRORS = (404, 409, 412, 422, 503)
 ETAG = {"ETag": "The order's version, for If-Match"}
 
 
@@ -44,11 +45,12 @@ def list_orders():
     orders, total, exact, next_cursor = listing.list_orders(
         current_shop(), status=query.status, q=query.q, page=query.page, per_page=query.per_page,
         after=query.cursor)
-    return jsonify(order_list_json(orders, query.page, query.per_page, total, exact, next_cursor))
+    outputs = listing.list_outputs([order.id for order in orders])
+    return jsonify(order_list_json(orders, query.page, query.per_page, total, exact, next_cursor, outputs))
 
 
 @operation("POST", "/production-orders", summary="Create a draft order",
-           body=OrderCreate, response=OrderOut, status=201, errors=(400, 422), headers=ETAG)
+           body=OrderCreate, response=OrderOut, status=201, errors=(400, 422, 503), headers=ETAG)
 def create_order():
     identity = current_identity()
     order = service.create_order(identity.shop, json_body(), actor=identity.actor)

@@ -41,8 +41,10 @@ def history_url(shop: str, item: str) -> str:
 def item_object(state, item: str) -> dict:
     variant = state.items[item]
     record = state.variants[variant]
+    cost = record.get("unitCost")
     return {"__typename": "InventoryItem", "id": item, "tracked": record["tracked"], "sku": record["sku"],
             "inventoryHistoryUrl": history_url(state.domain, item),
+            "unitCost": {"amount": cost, "currencyCode": "EUR"} if cost is not None else None,
             "variant": {"__typename": "ProductVariant", "id": variant}}
 
 

@@ -86,14 +86,16 @@ class FakeStore:
 
     def add_variant(self, shop: str, variant_id, display_name: str, *, inventory_item_id=None,
                     tracked: bool = True, mutable: bool = True, sku: str | None = None,
-                    available: dict | None = None) -> dict:
-        """Add a variant with its inventory item; `available` maps location -> starting quantity."""
+                    available: dict | None = None, unit_cost: str | None = None) -> dict:
+        """Add a variant with its inventory item; `available` maps location -> starting quantity,
+        `unit_cost` is the item's cost in the shop's currency (a decimal string, or None)."""
         with self.lock:
             state = self.add_shop(shop)
             variant = gid("ProductVariant", variant_id)
             item = gid("InventoryItem", inventory_item_id if inventory_item_id is not None else self.next_id())
             state.variants[variant] = {"displayName": display_name, "inventoryItemId": item,
-                                       "tracked": tracked, "mutable": mutable, "sku": sku}
+                                       "tracked": tracked, "mutable": mutable, "sku": sku,
+                                       "unitCost": unit_cost}
             state.items[item] = variant
             for location, quantity in (available or {}).items():
                 state.ledger[(item, gid("Location", location))] = int(quantity)
@@ -160,6 +162,8 @@ class FakeStore:
                 rows.append({
                     "variantId": variant, "inventoryItemId": item,
                     "displayName": state.variants[variant]["displayName"] if variant else None,
+                    "sku": state.variants[variant]["sku"] if variant else None,
+                    "unitCost": state.variants[variant].get("unitCost") if variant else None,
                     "locationId": location,
                     "locationName": state.locations.get(location, {}).get("name"),
                     "available": quantity})

@@ -9,7 +9,7 @@ a search (`q`) is counted up to SEARCH_COUNT_CAP matches and says when its total
 import re
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Integer, exists, func, literal, or_, select, tuple_
+from sqlalchemy import Integer, Text, cast, exists, func, literal, or_, select, tuple_
 
 from ..db_types import MAX_ID, UTCDateTime
 from ..extensions import db
@@ -18,6 +18,10 @@ from . import counts
 from .models import Component, ProductionOrder
 
 SEARCH_COUNT_CAP = 10_000
+LIST_OUTPUTS = 3  # rows shown per order in the list; the rest are counted
+
+# What every stored material's JSON contains besides its values (see row_replacement.materials_json).
+MATERIAL_JSON_SKELETON = '[{"variantid": "gid://shopify/productvariant/", "title": "", "sku": "", "quantityperunit": ""}]'
 
 
 # "<microseconds since 1970 UTC>.<id>" of the last order shown. Every string of this shape is a
@@ -48,12 +52,15 @@ def order_filter(shop: Shop, *, status=None, q=None) -> list:
         conditions.append(ProductionOrder.status == status)
     if q:
         needle = q.lower()
-        component_match = exists().where(
-            Component.order_id == ProductionOrder.id,
-            or_(func.lower(Component.sku).contains(needle, autoescape=True),
-                func.lower(Component.title).contains(needle, autoescape=True)),
-        )
-        conditions.append(or_(ProductionOrder.reference_key.contains(needle, autoescape=True), component_match))
+        row_fields = [func.lower(Component.sku).contains(needle, autoescape=True),
+                      func.lower(Component.title).contains(needle, autoescape=True)]
+        if needle not in MATERIAL_JSON_SKELETON:
+            # Materials are JSON; a needle that is not part of its keys can only match a title or SKU.
+            row_fields.append(func.lower(cast(Component.materials, Text)).contains(needle, autoescape=True))
+        component_match = exists().where(Component.order_id == ProductionOrder.id, or_(*row_fields))
+        conditions.append(or_(ProductionOrder.reference_key.contains(needle, autoescape=True),
+                              func.lower(ProductionOrder.notes).contains(needle, autoescape=True),
+                              component_match))
     return conditions
 
 
@@ -80,3 +87,24 @@ def list_orders(shop: Shop, *, status=None, q=None, page=1, per_page=50, after=N
     matches = select(ProductionOrder.id).where(*conditions).limit(SEARCH_COUNT_CAP + 1).subquery()
     found = db.session.scalar(select(func.count()).select_from(matches))
     return orders, min(found, SEARCH_COUNT_CAP), found <= SEARCH_COUNT_CAP, next_cursor
+
+
+def list_outputs(order_ids: list[int]) -> dict[int, tuple[list, int]]:
+    """For each order, its first rows (what it makes, planned and produced) and how many rows it has.
+
+    One statement for the whole page, however many rows the orders have.
+    """
+    if not order_ids:
+        return {}
+    position = func.row_number().over(partition_by=Component.order_id, order_by=Component.id).label("position")
+    count = func.count().over(partition_by=Component.order_id).label("count")
+    ranked = (select(Component.order_id, Component.variant_id, Component.title, Component.unit,
+                     Component.quantity_planned, Component.quantity_produced, position, count)
+              .where(Component.order_id.in_(order_ids)).subquery())
+    result = {order_id: ([], 0) for order_id in order_ids}
+    for row in db.session.execute(select(ranked).where(ranked.c.position <= LIST_OUTPUTS)
+                                  .order_by(ranked.c.order_id, ranked.c.position)):
+        rows, _ = result[row.order_id]
+        rows.append(row)
+        result[row.order_id] = (rows, row.count)
+    return result

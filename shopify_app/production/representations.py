@@ -22,6 +22,7 @@ class ResponseModel(BaseModel):
 class MaterialOut(ResponseModel):
     variant_id: str
     title: str
+    sku: str = ""
     quantity_per_unit: SignedQuantity
 
 
@@ -102,8 +103,23 @@ class OrderOut(OrderSummaryOut):
     components: list[ComponentOut]
 
 
+class OutputOut(ResponseModel):
+    variant_id: str
+    title: str
+    unit: Unit
+    quantity_planned: Quantity
+    quantity_produced: Quantity
+
+
+class OrderListItemOut(OrderSummaryOut):
+    """A list row: the order and what it makes (its first rows; `componentCount` counts them all)."""
+
+    outputs: list[OutputOut]
+    component_count: int
+
+
 class OrderListOut(ResponseModel):
-    items: list[OrderSummaryOut]
+    items: list[OrderListItemOut]
     page: int
     per_page: int
     total: int = Field(description="Orders matching the filters; with `q`, at most 10,000 are counted "
@@ -164,7 +180,8 @@ def component_fields(component: Component) -> dict:
         "quantity_planned": component.quantity_planned,
         "quantity_produced": component.quantity_produced,
         "materials": [
-            {"variant_id": m["variantId"], "title": m["title"], "quantity_per_unit": m["quantityPerUnit"]}
+            {"variant_id": m["variantId"], "title": m["title"], "sku": m.get("sku", ""),
+             "quantity_per_unit": m["quantityPerUnit"]}
             for m in component.materials
         ],
     }
@@ -196,10 +213,19 @@ def sync_json(order: ProductionOrder, latest_pushes: dict | None = None) -> dict
 
 
 def order_list_json(orders: list[ProductionOrder], page: int, per_page: int, total: int,
-                    total_exact: bool = True, next_cursor: str | None = None) -> dict:
-    """A page of orders without their components."""
+                    total_exact: bool = True, next_cursor: str | None = None,
+                    outputs: dict | None = None) -> dict:
+    """A page of orders with their first rows (`outputs`: order id -> (rows, row count), from
+    listing.list_outputs)."""
     sync = summaries(orders)
-    items = [_order_fields(order, sync[order.id].as_fields()) for order in orders]
+    outputs = outputs or {}
+    items = []
+    for order in orders:
+        rows, count = outputs.get(order.id, ([], 0))
+        items.append({**_order_fields(order, sync[order.id].as_fields()), "component_count": count,
+                      "outputs": [{"variant_id": r.variant_id, "title": r.title, "unit": r.unit,
+                                   "quantity_planned": r.quantity_planned, "quantity_produced": r.quantity_produced}
+                                  for r in rows]})
     return OrderListOut(items=items, page=page, per_page=per_page, total=total, total_exact=total_exact,
                         next_cursor=next_cursor).model_dump(mode="json")
 

@@ -27,6 +27,7 @@ class MaterialIn(RequestModel):
 
     variant_id: VariantGID
     title: ShortText = ""
+    sku: ShortText = ""
     quantity_per_unit: PositiveQuantity
 
 
@@ -96,6 +97,20 @@ class ComponentPatch(RequestModel):
     materials: Materials = None
 
 
+class ComponentReplace(RequestModel):
+    """A row of a whole-form save: with `id`, an existing row (fields left out keep their value);
+    without, a new row (then `variantId` and `quantityPlanned` are required)."""
+
+    id: Id | None = None
+    variant_id: VariantGID = None
+    title: ShortText = None
+    sku: ShortText = None
+    unit: Unit = None
+    quantity_planned: Quantity = None
+    quantity_produced: Quantity = None
+    materials: Materials = None
+
+
 class OrderCreate(RequestModel):
     """A new draft order, optionally with its component rows."""
 
@@ -111,12 +126,13 @@ class OrderCreate(RequestModel):
 
 
 class OrderPatch(RequestModel):
-    """Changes to an order's own fields; only the fields sent are changed (null clears)."""
+    """Changes to an order's fields; only the fields sent are changed (null clears).
 
-    not_writable: ClassVar[dict[str, str]] = {
-        **ORDER_SERVER_FIELDS,
-        "components": "are edited through /api/production-orders/{id}/components.",
-    }
+    `components`, when sent, is the order's whole list of rows: rows not in it are removed, all in
+    one step that is validated as a whole and saved all or nothing (one history event).
+    """
+
+    not_writable: ClassVar[dict[str, str]] = ORDER_SERVER_FIELDS
 
     reference: Reference = None
     type: OrderType = None
@@ -124,7 +140,7 @@ class OrderPatch(RequestModel):
     planned_start_date: IsoDate | None = None
     notes: Notes | None = None
     sync_production_order_to_shopify: StrictBool | None = None
-
+    components: Annotated[list[ComponentReplace], Field(max_length=MAX_COMPONENTS_PER_ORDER)] = None
 
 
 class SyncSkip(RequestModel):

@@ -23,8 +23,11 @@ from . import lifecycle
 from .history import Changes, component_snapshot, materials_for_history
 from .lifecycle import Action, OrderStatus, SyncSettings
 from .models import Component, OrderEvent, ProductionOrder
+from .quantities import check_whole_units
+from .row_replacement import ROW_FIELDS, materials_json, plan_rows
 from .schemas import (MAX_COMPONENTS_PER_ORDER, ComponentFromBom, ComponentIn, ComponentPatch, OrderCreate,
                       OrderPatch, SyncResolve, SyncSkip)
+from .shopify_ids import IdRef, check_ids, order_refs
 
 ORDER_FIELDS = {  # schema field -> (API name, model attribute), for the fields PATCH may change
     "reference": ("reference", "reference"),
@@ -34,15 +37,7 @@ ORDER_FIELDS = {  # schema field -> (API name, model attribute), for the fields 
     "notes": ("notes", "notes"),
     "sync_production_order_to_shopify": ("syncProductionOrderToShopify", "sync_to_shopify"),
 }
-COMPONENT_FIELDS = {
-    "variantId": "variant_id",
-    "title": "title",
-    "sku": "sku",
-    "unit": "unit",
-    "quantityPlanned": "quantity_planned",
-    "quantityProduced": "quantity_produced",
-    "materials": "materials",
-}
+COMPONENT_FIELDS = ROW_FIELDS
 
 
 # ---------------------------------------------------------------- helpers
@@ -73,12 +68,17 @@ def _duplicate_reference(reference: str) -> ValidationFailed:
     )
 
 
-def _materials_json(materials) -> list[dict]:
-    # Quantities are stored as strings inside JSON so they stay exact.
-    return [
-        {"variantId": m.variant_id, "title": m.title, "quantityPerUnit": str(m.quantity_per_unit)}
-        for m in materials
-    ]
+def _fill_titles(row: dict, catalogue: dict) -> None:
+    """A row typed by variant id shows Shopify's product title and SKU rather than a bare id."""
+    entry = catalogue.get(row["variant_id"])
+    if entry is not None:
+        row["title"] = row["title"] or entry.title
+        row["sku"] = row["sku"] or entry.sku
+    for material in row["materials"]:
+        entry = catalogue.get(material["variantId"])
+        if entry is not None:
+            material["title"] = material.get("title") or entry.title
+            material["sku"] = material.get("sku") or entry.sku
 
 
 def _commit(order: ProductionOrder, shop: Shop, event_type: str, actor: str, changes: dict,
@@ -118,6 +118,15 @@ def create_order(shop: Shop, data, *, actor: str) -> ProductionOrder:
     body = parse(OrderCreate, data)  # its rows cannot carry produced quantities: a new order is a draft
     if _reference_taken(shop, body.reference):
         raise _duplicate_reference(body.reference)
+    for index, row in enumerate(body.components):
+        check_whole_units(row.unit, {f"components[{index}].quantityPlanned": row.quantity_planned})
+    rows = [{"variant_id": row.variant_id, "title": row.title, "sku": row.sku, "unit": row.unit,
+             "quantity_planned": row.quantity_planned, "materials": materials_json(row.materials)}
+            for row in body.components]
+    catalogue = check_ids(shop, order_refs(body.location_id, [
+        (index, row["variant_id"], row["title"], row["materials"]) for index, row in enumerate(rows)]))
+    for row in rows:
+        _fill_titles(row, catalogue)
     now = utcnow()
     order = ProductionOrder(
         shop_id=shop.id, reference=body.reference, reference_key=body.reference.lower(),
@@ -135,11 +144,7 @@ def create_order(shop: Shop, data, *, actor: str) -> ProductionOrder:
         # One executemany for all rows: the ORM would insert them one by one on SQLite to learn
         # each id, and read them back with one SELECT for the history entry.
         db.session.execute(insert(Component), [
-            {"shop_id": shop.id, "order_id": order.id, "variant_id": row.variant_id, "title": row.title,
-             "sku": row.sku, "unit": row.unit, "quantity_planned": row.quantity_planned,
-             "quantity_produced": 0, "materials": _materials_json(row.materials)}
-            for row in body.components
-        ])
+            {"shop_id": shop.id, "order_id": order.id, "quantity_produced": 0, **row} for row in rows])
         rows = db.session.scalars(
             select(Component).where(Component.order_id == order.id).order_by(Component.id)).all()
         changes.record("components", None, [component_snapshot(c) for c in rows])
@@ -148,16 +153,30 @@ def create_order(shop: Shop, data, *, actor: str) -> ProductionOrder:
 
 
 def update_order(order: ProductionOrder, shop: Shop, data, *, actor: str, expected_version=None) -> ProductionOrder:
-    """Change an order's own fields (PATCH). A request that changes nothing writes nothing."""
+    """Change an order's fields and, with `components`, its whole list of rows: all or nothing.
+
+    A request that changes nothing writes nothing.
+    """
     check_version(order, expected_version)
     lifecycle.ensure_editable(order.status)
     body = parse(OrderPatch, data)
-    new_values = {ORDER_FIELDS[name][1]: getattr(body, name) for name in body.model_fields_set}
+    names = body.model_fields_set - {"components"}
+    new_values = {ORDER_FIELDS[name][1]: getattr(body, name) for name in names}
     flag = new_values.get("sync_to_shopify", order.sync_to_shopify)
     location = new_values.get("location_id", order.location_id)
     lifecycle.check_sync_fields(order.status, flag, location)
     if "reference" in new_values and _reference_taken(shop, new_values["reference"], except_id=order.id):
         raise _duplicate_reference(new_values["reference"])
+    plan = None
+    if "components" in body.model_fields_set:
+        if body.components is None:
+            raise ValidationFailed("components must be the list of the order's rows.",
+                                   {"components": "must be a list (send [] to remove every row)."})
+        plan = plan_rows(order, body.components)
+    refs = list(plan.refs) if plan else []
+    if new_values.get("location_id") and new_values["location_id"] != order.location_id:
+        refs.insert(0, IdRef("locationId", new_values["location_id"], "Location"))
+    catalogue = check_ids(shop, refs)
 
     changes = Changes()
     api_names = {attr: api_name for api_name, attr in ORDER_FIELDS.values()}
@@ -166,9 +185,38 @@ def update_order(order: ProductionOrder, shop: Shop, data, *, actor: str, expect
             setattr(order, attr, value)
     if "reference" in changes:
         order.reference_key = order.reference.lower()
+    flushed = plan is not None and _apply_rows(order, shop, plan, catalogue, changes)
     if not changes:
         return order
-    return _commit(order, shop, "updated", actor, changes)
+    return _commit(order, shop, "updated", actor, changes, touch=not flushed)
+
+
+def _apply_rows(order: ProductionOrder, shop: Shop, plan, catalogue: dict, changes: Changes) -> bool:
+    """Apply a whole-form save's rows; True when new rows were flushed (the order's UPDATE with them)."""
+    api_names = {attr: api_name for api_name, attr in ROW_FIELDS.items()}
+    for component in plan.removed:
+        changes.record(f"components.{component.id}", component_snapshot(component), None)
+        order.components.remove(component)  # delete-orphan: the row is deleted at flush
+    for component, values in plan.changed:
+        for attr, value in values.items():
+            old, new = getattr(component, attr), value
+            if attr == "materials":
+                old, new = materials_for_history(old), materials_for_history(new)
+            changes.record(f"components.{component.id}.{api_names[attr]}", old, new)
+            setattr(component, attr, value)
+    added = []
+    for row in plan.added:
+        _fill_titles(row, catalogue)
+        component = Component(shop_id=shop.id, **row)
+        order.components.append(component)
+        added.append(component)
+    if not added:
+        return False
+    order.updated_at = utcnow()  # one UPDATE of the order (one version), flushed with the new rows
+    db.session.flush()
+    for component in added:
+        changes.record(f"components.{component.id}", None, component_snapshot(component))
+    return True
 
 
 def add_component(order: ProductionOrder, shop: Shop, data, *, actor: str, expected_version=None) -> ProductionOrder:
@@ -190,11 +238,14 @@ def add_component(order: ProductionOrder, shop: Shop, data, *, actor: str, expec
         materials = [{"variantId": line.variant_id, "title": line.title,
                       "quantityPerUnit": str(line.quantity_per_unit)} for line in bom.lines]
     else:
-        variant_id, title, sku, materials = row.variant_id, row.title, row.sku, _materials_json(row.materials)
+        variant_id, title, sku, materials = row.variant_id, row.title, row.sku, materials_json(row.materials)
+    check_whole_units(row.unit, {"quantityPlanned": row.quantity_planned, "quantityProduced": row.quantity_produced})
+    values = {"variant_id": variant_id, "title": title, "sku": sku, "materials": materials}
+    _fill_titles(values, check_ids(shop, order_refs(None, [(len(order.components), variant_id, title, materials)],
+                                                    prefix="")))
     component = Component(
-        shop_id=shop.id, variant_id=variant_id, title=title, sku=sku,
-        unit=row.unit, quantity_planned=row.quantity_planned,
-        quantity_produced=row.quantity_produced or 0, materials=materials,
+        shop_id=shop.id, unit=row.unit, quantity_planned=row.quantity_planned,
+        quantity_produced=row.quantity_produced or 0, **values,
     )
     order.components.append(component)
     db.session.flush()
@@ -209,11 +260,23 @@ def update_component(order, component, shop: Shop, data, *, actor: str, expected
     lifecycle.ensure_editable(order.status)
     patch = parse(ComponentPatch, data)
     _check_produced_allowed(order.status, patch, "quantityProduced")
+    sent = {attr for attr in COMPONENT_FIELDS.values() if attr in patch.model_fields_set}
+    merged = {attr: getattr(patch, attr) if attr in sent else getattr(component, attr)
+              for attr in ("unit", "quantity_planned", "quantity_produced")}
+    check_whole_units(merged["unit"], {"quantityPlanned": merged["quantity_planned"],
+                                       "quantityProduced": merged["quantity_produced"]})
+    refs = []
+    if "variant_id" in sent and patch.variant_id != component.variant_id:
+        refs.append(IdRef("variantId", patch.variant_id, "Variant"))
+    if "materials" in sent:
+        refs += [IdRef(f"materials[{n}].variantId", m.variant_id, f"Material {n + 1}")
+                 for n, m in enumerate(patch.materials)]
+    check_ids(shop, refs)
     changes = Changes()
     for api_name, attr in COMPONENT_FIELDS.items():
         if attr not in patch.model_fields_set:
             continue
-        value = _materials_json(patch.materials) if attr == "materials" else getattr(patch, attr)
+        value = materials_json(patch.materials) if attr == "materials" else getattr(patch, attr)
         old, new = getattr(component, attr), value
         if attr == "materials":
             old, new = materials_for_history(old), materials_for_history(new)
@@ -246,6 +309,10 @@ def start_order(order: ProductionOrder, shop: Shop, *, actor: str, expected_vers
         SyncSettings(order.sync_to_shopify, order.location_id),
         settings.sync_by_default, settings.default_location_id,
     )
+    # Checked again at start: a product deleted in Shopify since the order was saved is named now,
+    # while the order can still be fixed, not after completion when it is read-only.
+    check_ids(shop, order_refs(resolved.location_id, [
+        (index, c.variant_id, c.title, c.materials) for index, c in enumerate(order.components)]))
     now = utcnow()
     changes = Changes()
     changes.record("status", order.status, new_status.value)

@@ -6,8 +6,10 @@ ROW_EVENTS = frozenset({"component_added", "component_removed"})
 
 
 def _field_names(changes: dict) -> set[str]:
-    # History keys look like "locationId", "components.12.quantityProduced" or "components.12".
-    return {key.rsplit(".", 1)[-1] for key in changes}
+    # History keys look like "locationId", "components.12.quantityProduced" or "components.12";
+    # the last is a row added or removed (a whole-form save), which moves that row's targets.
+    return {"variantId" if key.startswith("components.") and key.count(".") == 1 else key.rsplit(".", 1)[-1]
+            for key in changes}
 
 
 def push_reason(event_type: str, status: str, sync_flag: bool | None, sync_mode: str,

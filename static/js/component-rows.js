@@ -1,6 +1,7 @@
 // The component rows of the order form: adding, removing, numbering (errors come back as
 // components[i].field, so paths follow the rows' order) and reading what was typed.
-import { $, $$, announce, fill, formatQuantity, h, normalDecimal, normalVariant } from "./ui.js";
+import { formatForInput } from "./numbers.js";
+import { $, $$, announce, fill, formatQuantity, h, normalVariant } from "./ui.js";
 
 const list = $("#components");
 const template = $("#component-row-template");
@@ -35,7 +36,7 @@ export function addRow(data = {}) {
     error.id = `c${key}-${field}-error`;
     input.setAttribute("aria-describedby", error.id);
     const value = data[field];
-    if (value !== undefined && value !== null) input.value = String(value);
+    if (value !== undefined && value !== null) input.value = field.startsWith("quantity") ? formatForInput(value) : String(value);
   }
   if (!data.unit) $('[data-field="unit"]', row).value = "pcs";
   if (!recordingProduced) $('[data-role="produced"]', row).hidden = true;

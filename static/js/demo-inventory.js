@@ -3,6 +3,7 @@ import { $, announce, fill, h, showBanner, clearBanner, whileBusy } from "./ui.j
 
 const SEEN_KEY = "demo-inventory-seen";
 const timeFormat = new Intl.DateTimeFormat(undefined, { timeStyle: "medium" });
+const money = new Intl.NumberFormat(undefined, { style: "currency", currency: "EUR" }); // the demo store's currency
 
 function change(delta) {
   if (!delta) return h("span", { class: "subdued" }, "—");
@@ -29,8 +30,9 @@ async function load() {
     const delta = seen && key in seen ? item.available - seen[key] : seen ? item.available : 0;
     return h("tr", {},
       h("th", { scope: "row" }, h("span", { class: "cell-title" }, item.displayName || item.variantId),
-        h("span", { class: "cell-meta" }, item.variantId)),
+        item.sku ? h("span", { class: "cell-meta" }, `SKU ${item.sku}`) : null),
       h("td", {}, item.locationName || item.locationId),
+      h("td", { class: "numeric" }, item.unitCost ? money.format(Number(item.unitCost)) : "—"),
       h("td", { class: "numeric" }, String(item.available)),
       h("td", { class: "numeric" }, change(delta)));
   }));

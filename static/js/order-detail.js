@@ -1,5 +1,5 @@
 // One order: the actions its status allows, components, Shopify sync state and history.
-import { ApiError, api, loadLocations } from "./api.js";
+import { ApiError, api, loadLocations, pageUrl } from "./api.js";
 import { historyItems } from "./history.js";
 import {
   $, TYPES, UNITS, announce, clearBanner, fill, formatDate, formatQuantity, gidNumber, h, showApiError, showFlash,
@@ -16,6 +16,7 @@ const ACTIONS = {
 };
 
 let order = null;
+let settings = null; // the shop's defaults, for saying whether a draft will reach Shopify
 let locations = new Map();
 let busy = false;
 let pollTimer = null;
@@ -49,12 +50,15 @@ function drawHeader() {
 function drawDetails() {
   $("#fact-type").textContent = TYPES[order.type] || order.type;
   const draft = order.status === "draft";
+  const shopLocation = settings && settings.defaultLocationId;
   $("#fact-location").textContent = locationName(order.locationId)
-    || (draft ? "No location yet (the shop's default applies when started)" : "None");
+    || (draft ? (shopLocation ? `${locationName(shopLocation)} (the shop's default, applied when started)`
+      : "No location yet (the shop's default applies when started)") : "None");
   $("#fact-planned").textContent = formatDate(order.plannedStartDate);
   const sync = order.syncProductionOrderToShopify;
+  const shopSync = settings ? ` — now ${settings.syncProductionOrdersToShopifyByDefault ? "yes" : "no"}` : "";
   $("#fact-sync").textContent = sync === null
-    ? (draft ? "Shop default (decided when the order starts)" : "No (never started)") : sync ? "Yes" : "No";
+    ? (draft ? `Shop default${shopSync} (decided when the order starts)` : "No (never started)") : sync ? "Yes" : "No";
   fill($("#fact-created"), timeElement(order.createdAt));
   for (const name of ["started", "completed", "cancelled"]) {
     const at = order[`${name}At`];
@@ -74,7 +78,8 @@ function drawComponents() {
   fill($("#components-body"), components.map((component) => h("tr", {},
     h("th", { scope: "row" },
       h("span", { class: "cell-title" }, component.title || component.variantId),
-      h("span", { class: "cell-meta" }, [component.sku ? `SKU ${component.sku}` : null, component.variantId].filter(Boolean).join(" · "))),
+      h("span", { class: "cell-meta" }, component.title
+        ? (component.sku ? `SKU ${component.sku}` : "") : "Variant ID as typed; no title known")),
     quantityCell(component.quantityPlanned, component.unit),
     quantityCell(component.quantityProduced, component.unit),
     h("td", {}, component.materials.length
@@ -124,7 +129,8 @@ function drawSync() {
   $("#sync-error-text").textContent = sync.lastError || "";
   fill($("#sync-last"), sync.lastSyncedAt ? timeElement(sync.lastSyncedAt) : "Never");
   $("#sync-attempts").textContent = String(sync.attempts);
-  $("#retry-sync").hidden = !["failed", "pending"].includes(sync.state);
+  // Only where a retry helps: a failed push, or one waiting out a backoff after an error.
+  $("#retry-sync").hidden = !(sync.state === "failed" || (sync.state === "pending" && sync.lastError));
   $("#skip-sync").hidden = !(sync.state === "failed" && sync.failedVariantIds.length);
   const titles = variantTitles();
   const history = (url) => (url ? h("a", { href: url, target: "_top", rel: "noopener" }, "Inventory history") : "—");
@@ -158,7 +164,53 @@ function drawReview(titles, history) {
         "It was not applied")))));
 }
 
+// ------------------------------------------------------------------ will this order reach Shopify?
+
+const link = (href, text, primary = false) => h("a", { class: `button${primary ? " button--primary" : ""}`, href }, text);
+
+/** Why completing this order will not change Shopify inventory (null when it will, or it is too late to say). */
+function syncNotice() {
+  const flag = order.syncProductionOrderToShopify;
+  const settingsUrl = pageUrl("/settings");
+  if (!order.editable) {
+    return order.status === "completed" && flag !== true
+      ? { title: "This order did not change Shopify inventory", text: "It was set not to update Shopify inventory when it was completed.", actions: [] }
+      : null;
+  }
+  const shopDefault = settings ? settings.syncProductionOrdersToShopifyByDefault : null;
+  const willSync = flag === null ? shopDefault : flag;
+  const location = order.locationId || (order.status === "draft" && settings ? settings.defaultLocationId : null);
+  if (willSync === false) {
+    return flag === false
+      ? { title: "Completing this order will not change Shopify inventory",
+          text: "It is set not to update Shopify inventory. Edit the order and choose Yes under “Update Shopify inventory” if it should.",
+          actions: [link(data.editUrl, "Edit order")] }
+      : { title: "When started, this order will not update Shopify inventory",
+          text: "It follows the shop default, and inventory sync is off by default in Settings. Turn the default on, or set this order to Yes.",
+          actions: [link(settingsUrl, "Open Settings"), link(data.editUrl, "Edit order")] };
+  }
+  if (willSync && !location) {
+    return { title: "This order has no location, so it cannot update Shopify inventory",
+             text: order.status === "draft"
+               ? "Neither the order nor Settings names a location, so starting it will be refused. Choose a location on the order, or a default location in Settings."
+               : "Choose the location where production happens.",
+             actions: [link(data.editUrl, "Choose a location"), link(settingsUrl, "Set a default location")] };
+  }
+  return null;
+}
+
+function drawNotice() {
+  const notice = syncNotice();
+  $("#sync-notice").hidden = !notice;
+  if (!notice) return;
+  $("#sync-notice").className = `callout ${order.editable ? "callout--warning" : "callout--info"}`;
+  $("#sync-notice-title").textContent = notice.title;
+  $("#sync-notice-text").textContent = notice.text;
+  fill($("#sync-notice-actions"), notice.actions);
+}
+
 function draw() {
+  drawNotice();
   drawHeader();
   drawDetails();
   drawComponents();
@@ -187,7 +239,7 @@ function watchSync() {
 }
 
 async function poll() {
-  if (busy || document.hidden || $("#cancel-dialog").open || $("#skip-dialog").open) {
+  if (busy || document.hidden || $("#cancel-dialog").open || $("#skip-dialog").open || $("#complete-dialog").open) {
     watchSync();
     return;
   }
@@ -225,9 +277,9 @@ async function run(path, button, done, { version, body } = {}) {
       show(await api("POST", path, { version, body }));
     });
     announce(done);
-    // Keep focus on the page: on the same button if it is still there, else the next action or the title.
-    const target = !button.hidden ? button : actionButtons().find((candidate) => !candidate.hidden) || $("#order-title");
-    target.focus();
+    // Focus goes to the order's title, never to an action button: a second Enter or click must not
+    // complete or cancel anything by itself.
+    (button.id === "retry-sync" && !button.hidden ? button : $("#order-title")).focus();
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     const fix = error.status === 422 && order.editable
@@ -251,6 +303,73 @@ function transition(name) {
     { version: order.version });
 }
 
+const roundAway = (value) => Math.sign(value) * Math.round(Math.abs(value));
+const exact = (value) => Math.round(value * 1e6) / 1e6; // products of 3-place decimals: 6 places at most
+
+/** What completing sends to Shopify, per variant: outputs added, materials taken (reversed for disassembly). */
+function completionChanges() {
+  const sign = order.type === "disassembly" ? -1 : 1;
+  const totals = new Map();
+  const add = (variantId, title, unit, quantity) => {
+    const entry = totals.get(variantId) || { title: title || variantId, unit, quantity: 0 };
+    entry.quantity = exact(entry.quantity + quantity);
+    totals.set(variantId, entry);
+  };
+  for (const component of order.components) {
+    const produced = Number(component.quantityProduced);
+    add(component.variantId, component.title, component.unit, sign * produced);
+    for (const material of component.materials) {
+      add(material.variantId, material.title, null, -sign * produced * Number(material.quantityPerUnit));
+    }
+  }
+  return [...totals.values()].filter((entry) => entry.quantity !== 0);
+}
+
+function changeLine(entry) {
+  const whole = roundAway(entry.quantity);
+  const text = `${whole > 0 ? "+" : whole < 0 ? "−" : "±"}${formatQuantity(Math.abs(whole))} ${entry.title}`;
+  if (whole === entry.quantity) return h("li", {}, text);
+  return h("li", {}, text, h("span", { class: "subdued" },
+    ` (exactly ${entry.quantity < 0 ? "−" : "+"}${formatQuantity(Math.abs(entry.quantity))}: Shopify counts whole units, so it is rounded)`));
+}
+
+function confirmComplete() {
+  const dialog = $("#complete-dialog");
+  $("#complete-title").textContent = `Mark ${order.reference} complete?`;
+  const changes = completionChanges();
+  const syncs = order.syncProductionOrderToShopify === true;
+  const where = locationName(order.locationId);
+  $("#complete-text").textContent = !syncs
+    ? "Nothing is sent to Shopify: this order does not update Shopify inventory."
+    : changes.length ? `Shopify inventory at ${where} will change by:` : "Nothing was produced, so nothing is sent to Shopify.";
+  fill($("#complete-changes"), syncs ? changes.map(changeLine) : []);
+  $("#complete-changes").hidden = !syncs || !changes.length;
+  const rounded = syncs && changes.some((entry) => roundAway(entry.quantity) !== entry.quantity);
+  $("#complete-rounding").hidden = !rounded;
+  $("#complete-rounding").textContent = rounded
+    ? "Shopify keeps whole units: fractions are rounded half away from zero, and the app keeps the exact amounts so later orders make up the difference." : "";
+  dialog.returnValue = "";
+  dialog.addEventListener("close", () => {
+    if (dialog.returnValue === "complete") transition("complete");
+    else $("#order-title").focus();
+  }, { once: true });
+  dialog.showModal();
+}
+
+function cancelShopifyText() {
+  if (order.status === "draft") return "Nothing has been sent to Shopify for a draft.";
+  if (order.syncProductionOrderToShopify !== true) return "This order does not update Shopify inventory: nothing was sent, and nothing will be.";
+  const sent = order.sync.adjustments;
+  if (!sent.length) {
+    return order.sync.state === "pending"
+      ? "An update to Shopify is being sent for this order; whatever reaches Shopify stays there. Nothing more is sent after cancelling."
+      : "Nothing has been sent to Shopify for this order yet, and after cancelling nothing will be.";
+  }
+  const titles = variantTitles();
+  const lines = sent.map((a) => `${a.quantity > 0 ? "+" : "−"}${Math.abs(a.quantity)} ${titles.get(a.variantId) || a.variantId}`);
+  return `Already sent to Shopify: ${lines.join(", ")}. That stays in Shopify (those units were made); nothing more is sent after cancelling.`;
+}
+
 function confirmCancel() {
   const count = order.components.length;
   const rows = `${count} ${count === 1 ? "component" : "components"}`;
@@ -258,18 +377,19 @@ function confirmCancel() {
   $("#cancel-text").textContent = order.status === "draft"
     ? (count ? `This draft's ${rows} will be deleted.` : "This draft has no components.")
       + " The order stays in your list as cancelled."
-    : `Its ${rows} will be kept for reference. Stock already sent to Shopify stays there: those units were made.`;
+    : `Its ${rows} will be kept for reference.`;
+  $("#cancel-shopify").textContent = cancelShopifyText();
   const dialog = $("#cancel-dialog");
   dialog.returnValue = "";
   dialog.addEventListener("close", () => {
     if (dialog.returnValue === "cancel") transition("cancel");
-    else $("#action-cancel").focus();
+    else $("#order-title").focus();
   }, { once: true });
   dialog.showModal();
 }
 
 $("#action-start").addEventListener("click", () => transition("start"));
-$("#action-complete").addEventListener("click", () => transition("complete"));
+$("#action-complete").addEventListener("click", confirmComplete);
 $("#action-cancel").addEventListener("click", confirmCancel);
 $("#review-batches").addEventListener("click", (event) => {
   const button = event.target.closest("button[data-batch]");
@@ -304,11 +424,13 @@ $("#retry-sync").addEventListener("click", () =>
 
 async function start() {
   showFlash();
-  const [fresh, names] = await Promise.all([
+  const [fresh, names, shopSettings] = await Promise.all([
     api("GET", `/production-orders/${orderId}`).catch((error) => error),
     loadLocations(),
+    api("GET", "/settings").catch(() => null),
   ]);
   locations = names || new Map();
+  settings = shopSettings;
   if (fresh instanceof Error) {
     $("#order-loading").hidden = true;
     if (fresh.status === 404) $("#order-missing").hidden = false;

@@ -1,10 +1,12 @@
-// The create/edit form. Creating is one POST; editing sends only what changed (the order's fields,
-// then removed, changed and new component rows), each write with If-Match on the latest version.
+// The create/edit form. Creating is one POST; saving an existing order is one PATCH carrying the
+// order's fields and its whole list of rows, which the server applies all or nothing (If-Match on
+// the version the form was loaded at). Leaving with unsaved changes asks first.
 import { ApiError, Decimal, api, loadLocations, pageUrl } from "./api.js";
 import { addRow, renumber, rowMaterials, rowValues, rows, showProduced } from "./component-rows.js";
+import { parseQuantity } from "./numbers.js";
 import { pickBoms, pickVariants, pickerAvailable } from "./picker.js";
 import {
-  $, announce, clearBanner, clearFieldErrors, flashNext, h, normalDecimal, showApiError, showBanner, whileBusy,
+  $, announce, clearBanner, clearFieldErrors, flashNext, h, showApiError, showBanner, whileBusy,
 } from "./ui.js";
 
 const orderId = document.body.dataset.orderId ? Number(document.body.dataset.orderId) : null;
@@ -15,6 +17,8 @@ const SYNC_VALUES = { default: null, true: true, false: false };
 
 let order = null; // the server's copy while editing; its version goes into If-Match
 let saving = false;
+let savedState = null; // what the form held when loaded or last saved, to know whether leaving loses work
+let leaving = false;
 
 const inProgress = () => Boolean(order && order.status === "in_progress");
 
@@ -32,6 +36,19 @@ function orderFields() {
   };
 }
 
+const formState = () => JSON.stringify([orderFields(), rows().map((row) => [row.dataset.componentId || "", rowValues(row)])]);
+const dirty = () => savedState !== null && formState() !== savedState;
+
+/** Each row's quantities read in the merchant's locale: {planned, produced} strings or errors. */
+function quantities(row) {
+  const values = rowValues(row);
+  const wholeOnly = values.unit === "pcs";
+  return {
+    planned: parseQuantity(values.quantityPlanned, { wholeOnly }),
+    produced: inProgress() ? parseQuantity(values.quantityProduced, { wholeOnly }) : null,
+  };
+}
+
 /** Problems the browser can see before asking the server, keyed like the API's details. */
 function problems() {
   const found = {};
@@ -46,23 +63,23 @@ function problems() {
     if (!VARIANT_GID.test(values.variantId)) {
       found[path("variantId")] = "Enter a variant ID like gid://shopify/ProductVariant/123 (or just its number).";
     }
-    if (normalDecimal(values.quantityPlanned) === null) {
-      found[path("quantityPlanned")] = "Enter the planned quantity as a number, like 12 or 2.5.";
-    }
-    if (inProgress() && normalDecimal(values.quantityProduced) === null) {
-      found[path("quantityProduced")] = "Enter the produced quantity as a number (0 if nothing yet).";
-    }
+    const { planned, produced } = quantities(row);
+    if (planned.error) found[path("quantityPlanned")] = planned.error;
+    if (produced && produced.error) found[path("quantityProduced")] = produced.error;
   });
   return found;
 }
 
-function newRowBody(row) {
+function rowBody(row) {
   const values = rowValues(row);
+  const { planned, produced } = quantities(row);
   const body = {
     variantId: values.variantId, title: values.title, sku: values.sku, unit: values.unit,
-    quantityPlanned: new Decimal(normalDecimal(values.quantityPlanned)),
+    quantityPlanned: new Decimal(planned.value),
   };
-  if (inProgress()) body.quantityProduced = new Decimal(normalDecimal(values.quantityProduced));
+  if (produced) body.quantityProduced = new Decimal(produced.value);
+  const id = Number(row.dataset.componentId);
+  if (id) return { id, ...body }; // an existing row keeps its materials
   const materials = rowMaterials(row);
   if (materials.length) {
     body.materials = materials.map((material) => ({
@@ -72,72 +89,7 @@ function newRowBody(row) {
   return body;
 }
 
-/** The fields of an existing row that differ from the server's copy. */
-function rowChanges(row, saved) {
-  const values = rowValues(row);
-  const changes = {};
-  for (const field of ["variantId", "title", "sku", "unit"]) {
-    if (values[field] !== saved[field]) changes[field] = values[field];
-  }
-  const quantities = inProgress() ? ["quantityPlanned", "quantityProduced"] : ["quantityPlanned"];
-  for (const field of quantities) {
-    const typed = normalDecimal(values[field]);
-    if (typed !== normalDecimal(String(saved[field]))) changes[field] = new Decimal(typed);
-  }
-  return changes;
-}
-
 // ------------------------------------------------------------------ saving
-
-/** Errors of a component request name the row's own fields; place them on row `index`. */
-function onRow(error, index) {
-  if (error instanceof ApiError && error.status === 422) {
-    const details = {};
-    for (const [path, message] of Object.entries(error.details)) {
-      details[path === "$" ? `components[${index}]` : `components[${index}].${path}`] = message;
-    }
-    error.details = details;
-  }
-  return error;
-}
-
-async function write(method, path, body, rowIndex) {
-  try {
-    order = await api(method, path, { body, version: order.version });
-  } catch (error) {
-    throw rowIndex === undefined ? error : onRow(error, rowIndex);
-  }
-}
-
-async function saveChanges() {
-  const fields = orderFields();
-  const patch = {};
-  for (const [name, value] of Object.entries(fields)) {
-    const saved = name === "notes" && order.notes === "" ? null : order[name];
-    if (value !== saved) patch[name] = value;
-  }
-  if (Object.keys(patch).length) await write("PATCH", `/production-orders/${order.id}`, patch);
-
-  const kept = new Set(rows().map((row) => Number(row.dataset.componentId)).filter(Boolean));
-  for (const component of order.components.filter((item) => !kept.has(item.id))) {
-    await write("DELETE", `/production-orders/${order.id}/components/${component.id}`);
-  }
-  for (const [index, row] of rows().entries()) {
-    const id = Number(row.dataset.componentId);
-    if (id) {
-      const saved = order.components.find((item) => item.id === id);
-      const changes = saved ? rowChanges(row, saved) : {};
-      if (Object.keys(changes).length) {
-        await write("PATCH", `/production-orders/${order.id}/components/${id}`, changes, index);
-      }
-    } else {
-      const before = new Set(order.components.map((item) => item.id));
-      await write("POST", `/production-orders/${order.id}/components`, newRowBody(row), index);
-      const added = order.components.find((item) => !before.has(item.id));
-      if (added) row.dataset.componentId = String(added.id); // saved: a second Save will not add it again
-    }
-  }
-}
 
 async function save() {
   clearBanner();
@@ -147,17 +99,29 @@ async function save() {
     showApiError(new ApiError(422, "validation_failed", "Some fields need your attention.", found), { root: form });
     return;
   }
+  const components = rows().map(rowBody);
   if (!order) {
-    const body = { ...orderFields(), components: rows().map(newRowBody) };
-    const created = await api("POST", "/production-orders", { body });
+    const created = await api("POST", "/production-orders", { body: { ...orderFields(), components } });
+    leaving = true;
     flashNext(`Production order ${created.reference} created as a draft.`);
     window.location.assign(pageUrl(`/orders/${created.id}`));
     return;
   }
-  await saveChanges();
+  // One request: the fields and every row, saved together or not at all.
+  order = await api("PATCH", `/production-orders/${order.id}`, { body: { ...orderFields(), components }, version: order.version });
+  leaving = true;
   flashNext(`Production order ${order.reference} saved.`);
   window.location.assign(pageUrl(`/orders/${order.id}`));
 }
+
+window.addEventListener("beforeunload", (event) => {
+  if (leaving || !dirty()) return;
+  event.preventDefault();
+  event.returnValue = ""; // the browser asks "Leave site? Changes you made may not be saved."
+});
+$("#cancel-link").addEventListener("click", () => {
+  leaving = true; // Discard says it: the merchant chose to drop the changes
+});
 
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
@@ -262,6 +226,7 @@ async function start() {
   const locations = loadLocations();
   if (orderId === null) {
     fillLocations(await locations, null);
+    savedState = formState();
     $("#reference").focus();
     return;
   }
@@ -269,7 +234,12 @@ async function start() {
     order = await api("GET", `/production-orders/${orderId}`);
   } catch (error) {
     $("#form-loading").hidden = true;
-    showApiError(error);
+    if (error.status === 404) {
+      $("#order-missing").hidden = false;
+      form.remove();
+    } else {
+      showApiError(error);
+    }
     return;
   }
   $("#form-loading").hidden = true;
@@ -283,6 +253,7 @@ async function start() {
   fillLocations(await locations, order.locationId);
   fillForm();
   form.hidden = false;
+  savedState = formState();
   $("#reference").focus();
 }
 

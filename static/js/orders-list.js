@@ -1,6 +1,7 @@
 // The order list: status filter, search, pagination, empty states. State lives in the URL.
 import { api, pageUrl } from "./api.js";
-import { $, $$, TYPES, fill, formatDate, h, showApiError, showFlash, statusBadge, syncBadge, timeElement } from "./ui.js";
+import { $, $$, UNITS, fill, formatQuantity, h, showApiError, showFlash, statusBadge, syncBadge, timeElement } from "./ui.js";
+import { drawChecklist } from "./checklist.js";
 
 const PER_PAGE = 25;
 const SEARCH_DELAY_MS = 300;
@@ -30,13 +31,28 @@ function drawTabs() {
   $("#clear-filters").hidden = !state.status && !state.q;
 }
 
+const amount = (value, unit) => `${formatQuantity(value)} ${UNITS[unit] || unit}`;
+
+/** One line per output row (its title, never a bare id when a title exists); the rest counted. */
+function outputCells(order) {
+  const more = order.componentCount - order.outputs.length;
+  const column = (lines, extra) => h("td", { class: "numeric" }, h("div", { class: "cell-outputs" }, lines, extra));
+  const names = order.outputs.map((row) => h("span", {}, row.title || row.variantId));
+  return [
+    h("td", {}, order.componentCount
+      ? h("div", { class: "cell-outputs" }, names, more > 0 ? h("span", { class: "subdued" }, `and ${more} more`) : null)
+      : h("span", { class: "subdued" }, order.status === "cancelled" && !order.startedAt ? "Deleted with the draft" : "No products yet")),
+    column(order.outputs.map((row) => h("span", {}, amount(row.quantityPlanned, row.unit)))),
+    column(order.outputs.map((row) => h("span", {}, order.status === "draft" ? "—" : amount(row.quantityProduced, row.unit)))),
+  ];
+}
+
 function orderRow(order) {
   const link = h("a", { href: pageUrl(`/orders/${order.id}`), class: "link-strong" }, order.reference);
   return h("tr", {},
     h("th", { scope: "row" }, link),
     h("td", {}, statusBadge(order.status)),
-    h("td", {}, TYPES[order.type] || order.type),
-    h("td", {}, formatDate(order.plannedStartDate)),
+    ...outputCells(order),
     h("td", {}, syncBadge(order)),
     h("td", {}, timeElement(order.updatedAt)));
 }
@@ -130,3 +146,4 @@ $("#next-page").addEventListener("click", () => {
 
 showFlash();
 load();
+drawChecklist();

@@ -16,11 +16,20 @@ function fillLocations(locations, current) {
   select.value = current || "";
 }
 
+/** Sync on by default with no default location: say what happens to orders without a location. */
+function warnAboutLocation() {
+  $("#no-location-warning").hidden = !($("#sync-default").checked && !$("#default-location").value);
+}
+
 function show(settings) {
   $("#sync-default").checked = settings.syncProductionOrdersToShopifyByDefault;
   const mode = form.querySelector(`input[name="syncMode"][value="${settings.syncMode}"]`);
   if (mode) mode.checked = true;
+  warnAboutLocation();
 }
+
+$("#sync-default").addEventListener("change", warnAboutLocation);
+$("#default-location").addEventListener("change", warnAboutLocation);
 
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
@@ -34,7 +43,8 @@ form.addEventListener("submit", async (event) => {
   };
   try {
     await whileBusy($("#save-settings"), async () => show(await api("PUT", "/settings", { body })));
-    announce("Settings saved.");
+    announce($("#no-location-warning").hidden ? "Settings saved."
+      : "Settings saved. Orders without a location will not start until you choose one.");
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     showApiError(error, { root: form });

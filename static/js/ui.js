@@ -1,5 +1,6 @@
 // Small DOM helpers shared by the pages: building elements, badges, banners, field errors, busy buttons.
 import { DEMO } from "./api.js";
+import { parseQuantity } from "./numbers.js";
 
 export const $ = (selector, root = document) => root.querySelector(selector);
 export const $$ = (selector, root = document) => Array.from(root.querySelectorAll(selector));
@@ -246,18 +247,9 @@ export function showApiError(error, { root = document, actions = [] } = {}) {
 }
 
 // Quantities and variant ids as a person types them (shared by the order and BOM forms).
-const DECIMAL = /^[0-9]+(\.[0-9]+)?$/;
 
-/** "2,50" -> "2.5", "010" -> "10"; null when it is not a plain non-negative number. */
-export function normalDecimal(text) {
-  let value = String(text ?? "").trim();
-  if (/^[0-9]+,[0-9]+$/.test(value)) value = value.replace(",", ".");
-  if (!DECIMAL.test(value)) return null;
-  let [whole, fraction = ""] = value.split(".");
-  whole = whole.replace(/^0+(?=\d)/, "");
-  fraction = fraction.replace(/0+$/, "");
-  return fraction ? `${whole}.${fraction}` : whole;
-}
+/** A quantity typed in the merchant's locale as a plain decimal string ("1,5" in German -> "1.5"); null when unreadable. */
+export const normalDecimal = (text) => parseQuantity(text).value ?? null;
 
 /** A variant id as typed: the GID, or just its number. */
 export function normalVariant(text) {

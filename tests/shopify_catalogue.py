@@ -1,0 +1,54 @@
+"""Shopify's answer to the catalogue check (`CatalogueIds`), faked at the HTTP boundary with `responses`.
+
+Every test gets it (conftest, autouse): an order saved with a well-formed variant or location id finds
+it in Shopify unless the test lists the id in `missing` or `inactive`. Requests to loopback (the fake
+store of the integration tests) pass through untouched; any other GraphQL call fails as loudly as the
+network guard does, so a test that forgets to fake a Shopify call still notices.
+"""
+
+import json
+import re
+
+import responses
+
+GRAPHQL_URL = re.compile(r"^https://[^/]+/admin/api/[^/]+/graphql\.json$")
+NOT_GRAPHQL = re.compile(r"^(?!https://[^/]+/admin/api/[^/]+/graphql\.json)")
+
+
+class FakeCatalogue:
+    """Which ids exist; what was asked."""
+
+    def __init__(self):
+        self.missing: set[str] = set()
+        self.inactive: set[str] = set()
+        self.unavailable = False  # Shopify answers 503 to everything
+        self.requests: list[list[str]] = []  # the ids of each CatalogueIds call
+
+    def node(self, gid: str):
+        if gid in self.missing:
+            return None
+        number = gid.rsplit("/", 1)[-1]
+        if "/ProductVariant/" in gid:
+            return {"__typename": "ProductVariant", "id": gid, "displayName": f"Variant {number}", "sku": f"SKU-{number}"}
+        if "/Location/" in gid:
+            return {"__typename": "Location", "id": gid, "name": f"Location {number}", "isActive": gid not in self.inactive}
+        return None
+
+    def answer(self, request):
+        body = json.loads(request.body)
+        if body.get("operationName") != "CatalogueIds":
+            raise RuntimeError(f"test tried to reach Shopify: {body.get('operationName')}")
+        ids = body["variables"]["ids"]
+        self.requests.append(ids)
+        if self.unavailable:
+            return 503, {}, "Service Unavailable"
+        return 200, {}, json.dumps({"data": {"nodes": [self.node(gid) for gid in ids]}})
+
+
+def fake_catalogue():
+    """A context manager yielding the FakeCatalogue while `responses` answers Shopify with it."""
+    catalogue = FakeCatalogue()
+    mock = responses.RequestsMock(assert_all_requests_are_fired=False)
+    mock.add_passthru(NOT_GRAPHQL)
+    mock.add_callback(responses.POST, GRAPHQL_URL, callback=catalogue.answer)
+    return mock, catalogue

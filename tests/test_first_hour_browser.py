@@ -1,0 +1,338 @@
+"""Issue #13, a new merchant's first hour, in Chromium against the demo (see browser_support).
+
+Each test does what the merchant does: the ready demo and its checklist, the confirmation before
+completing (and focus that never lands on an action), why an order will not reach Shopify, honest
+cancel text, the settings warning, mistyped variant ids refused at save and at start, quantities in
+the browser's locale, the all-or-nothing save with the unsaved-changes prompt, the list's columns and
+search, friendly pages for unknown orders, and Retry sync only where it helps.
+"""
+
+import re
+
+import pytest
+
+from shopify_app.devshop import DEMO_SHOP
+
+from .browser_support import (
+    JAR, SYNC_TIMEOUT_MS, TIMEOUT_MS, VIEWPORT, WAX, WICK, WORKSHOP, require_browser, screenshot,
+)
+
+require_browser()
+
+from playwright.sync_api import expect  # noqa: E402  (only once the browser is known to be there)
+
+JAR_CANDLE = "gid://shopify/ProductVariant/8005"
+
+
+@pytest.fixture(autouse=True)
+def demo_settings(demo_site):
+    """Every test starts where a fresh demo starts: sync on by default, Workshop as the default location."""
+    demo_site.api.demo_settings()
+    yield
+    demo_site.api.put_settings()
+
+
+def rows(page):
+    return page.locator("#components > li")
+
+
+def open_order(page, order_id: int, status: str):
+    page.goto(f"/orders/{order_id}")
+    expect(page.locator("#order-status")).to_have_text(status)
+    page.wait_for_load_state("networkidle")
+
+
+def bom_id(demo_site) -> int:
+    [bom] = [b for b in demo_site.api.call("GET", "/boms")["items"] if b["name"] == "Beeswax candle in a jar"]
+    return bom["id"]
+
+
+# ------------------------------------------------------------------ 1, 2: the ready demo and the confirmation
+
+
+def test_the_ready_demo_completes_into_shopify_after_a_confirmation(page, demo_site):
+    demo_site.delete_all_orders()  # a shop that has not completed an order yet
+    store = demo_site.services.store
+    before = {v: store.available(DEMO_SHOP, v, WORKSHOP) for v in (JAR_CANDLE, WAX, JAR)}
+
+    # The checklist says the demo is ready: a default location and sync on, only the first order to go.
+    page.goto("/")
+    checklist = page.get_by_role("region", name="Get ready to make things")
+    expect(checklist).to_contain_text("Default location: Workshop")
+    expect(checklist).to_contain_text("Completed orders update Shopify inventory by default")
+    screenshot(page, "ready-demo")
+
+    # A new order from the demo's bill of materials, with no setting touched.
+    page.get_by_role("link", name="Create production order").first.click()
+    page.get_by_label("Reference").fill("PO-READY")
+    page.get_by_role("button", name="Add from BOM").click()
+    picker = page.get_by_role("dialog")
+    picker.get_by_label(re.compile("Beeswax candle in a jar")).check()
+    picker.get_by_role("button", name="Add", exact=True).click()
+    rows(page).nth(0).get_by_label("Planned quantity").fill("4")
+    page.get_by_role("button", name="Save as draft").click()
+    expect(page.locator("#order-status")).to_have_text("Draft")
+    expect(page.locator("#sync-notice")).to_be_hidden()
+    expect(page.locator("#fact-location")).to_contain_text("Workshop")
+
+    # Start: focus goes to the title, so a second Enter does nothing.
+    page.get_by_role("button", name="Start order").click()
+    expect(page.locator("#order-status")).to_have_text("In progress")
+    expect(page.get_by_role("heading", level=1)).to_be_focused()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    order_id = int(page.url.rsplit("/", 1)[1])
+    demo_site.api.record_produced(demo_site.api.order(order_id), {JAR_CANDLE: 4})
+
+    # Mark complete asks first and says exactly what Shopify will see.
+    page.reload()
+    page.get_by_role("button", name="Mark complete").click()
+    dialog = page.get_by_role("dialog", name="Mark PO-READY complete?")
+    expect(dialog).to_contain_text("Shopify inventory at Workshop will change by:")
+    expect(dialog.get_by_role("listitem")).to_have_text([
+        "+4 Beeswax candle in a jar", "−1 Beeswax pellets - 1 kg",
+        re.compile(r"±0 Cotton wick - 10 pack \(exactly −0\.4: Shopify counts whole units"), "−4 Amber glass jar"])
+    expect(dialog.get_by_role("button", name="Not yet")).to_be_focused()  # never the destructive one
+    screenshot(page, "confirm-complete", full_page=False)
+    page.keyboard.press("Enter")  # "Not yet"
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#order-status")).to_have_text("In progress")
+
+    page.get_by_role("button", name="Mark complete").click()
+    dialog.get_by_role("button", name="Mark complete").click()
+    expect(page.locator("#sync-badge")).to_have_text("Synced", timeout=SYNC_TIMEOUT_MS)
+    assert store.available(DEMO_SHOP, JAR_CANDLE, WORKSHOP) == before[JAR_CANDLE] + 4
+    assert store.available(DEMO_SHOP, WAX, WORKSHOP) == before[WAX] - 1
+    assert store.available(DEMO_SHOP, JAR, WORKSHOP) == before[JAR] - 4
+    expect(page.get_by_role("button", name="Retry sync")).to_be_hidden()  # nothing a retry could help
+
+    # The demo inventory shows titles and SKUs, never a raw id.
+    page.get_by_role("link", name="See the demo store's inventory").first.click()
+    table = page.get_by_role("table")
+    expect(table.get_by_role("rowheader", name=re.compile("Beeswax candle in a jar")).first).to_be_visible()
+    expect(table).not_to_contain_text("gid://")
+
+
+# ------------------------------------------------------------------ 1, 5, 6: saying what will (not) reach Shopify
+
+
+def test_the_order_page_says_why_an_order_will_not_reach_shopify(page, demo_site):
+    api = demo_site.api
+    api.put_settings(False, WORKSHOP)
+    follows_default = api.create_order("PO-DEFAULT-OFF", [{"variantId": WICK, "quantityPlanned": 1}])
+    open_order(page, follows_default["id"], "Draft")
+    notice = page.locator("#sync-notice")
+    expect(notice).to_contain_text("When started, this order will not update Shopify inventory")
+    expect(notice).to_contain_text("inventory sync is off by default in Settings")
+    notice.get_by_role("link", name="Open Settings").click()
+    expect(page.get_by_role("heading", name="Settings")).to_be_visible()
+
+    switched_off = api.create_order("PO-NO", [{"variantId": WICK, "quantityPlanned": 2}],
+                                    syncProductionOrderToShopify=False)
+    running = api.record_produced(api.transition(switched_off, "start"), {WICK: 2})
+    open_order(page, running["id"], "In progress")
+    expect(notice).to_contain_text("Completing this order will not change Shopify inventory")
+    expect(notice.get_by_role("link", name="Edit order")).to_be_visible()
+    page.get_by_role("button", name="Mark complete").click()
+    dialog = page.get_by_role("dialog", name="Mark PO-NO complete?")
+    expect(dialog).to_contain_text("Nothing is sent to Shopify: this order does not update Shopify inventory.")
+    expect(dialog.get_by_role("listitem")).to_have_count(0)
+    dialog.get_by_role("button", name="Not yet").click()
+
+    # Cancelling says what really happened: nothing was sent, nothing will be.
+    page.get_by_role("button", name="Cancel", exact=True).click()
+    cancel = page.get_by_role("dialog", name="Cancel PO-NO?")
+    expect(cancel).to_contain_text("This order does not update Shopify inventory: nothing was sent, and nothing will be.")
+    expect(cancel).not_to_contain_text("already sent")
+    cancel.get_by_role("button", name="Keep order").click()
+
+    api.put_settings(True, None)
+    nowhere = api.create_order("PO-NOWHERE", [{"variantId": WICK, "quantityPlanned": 1}])
+    open_order(page, nowhere["id"], "Draft")
+    expect(notice).to_contain_text("This order has no location, so it cannot update Shopify inventory")
+    expect(notice.get_by_role("link", name="Set a default location")).to_be_visible()
+
+
+def test_cancelling_a_syncing_order_in_progress_says_nothing_was_sent_yet(page, demo_site):
+    api = demo_site.api
+    order = api.transition(api.create_order("PO-CANCEL-SYNC", [{"variantId": WICK, "quantityPlanned": 3}]), "start")
+    open_order(page, order["id"], "In progress")
+    page.get_by_role("button", name="Cancel", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Cancel PO-CANCEL-SYNC?")
+    expect(dialog).to_contain_text("Nothing has been sent to Shopify for this order yet, and after cancelling nothing will be.")
+    expect(dialog.get_by_role("button", name="Keep order")).to_be_focused()
+
+
+def test_settings_warn_when_sync_is_on_without_a_default_location(page, demo_site):
+    page.goto("/settings")
+    warning = page.get_by_text("Orders without a location of their own will not start")
+    expect(warning).to_be_hidden()
+    page.get_by_label("Default location").select_option("")
+    expect(warning).to_be_visible()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_contain_text("Orders without a location will not start until you choose one")
+    page.get_by_label("Update Shopify inventory from production orders by default").uncheck()
+    expect(warning).to_be_hidden()
+
+
+# ------------------------------------------------------------------ 3: ids checked against Shopify
+
+
+def test_a_mistyped_variant_is_refused_at_save_and_a_deleted_one_at_start(page, demo_site, page_watch):
+    page_watch.allow_http_errors(422)
+    page.goto("/orders/new")
+    page.get_by_label("Reference").fill("PO-TYPO")
+    page.get_by_role("button", name="Add by variant ID").click()
+    row = rows(page).nth(0)
+    row.get_by_label("Variant ID").fill("80030")  # a typo of 8003
+    row.get_by_label("Planned quantity").fill("2")
+    page.get_by_role("button", name="Save as draft").click()
+    variant = row.get_by_label("Variant ID")
+    expect(variant).to_have_attribute("aria-invalid", "true")
+    expect(variant).to_have_accessible_description(re.compile("No such product variant in this shop"))
+    expect(page.get_by_role("alert")).to_contain_text("Component 1")
+    expect(page).to_have_url(re.compile(r"/orders/new$"))
+    assert demo_site.api.call("GET", "/production-orders?q=PO-TYPO")["items"] == []
+
+    # Fixed, it saves, with the product's title from Shopify.
+    variant.fill("8003")
+    page.get_by_role("button", name="Save as draft").click()
+    expect(page.locator("#order-status")).to_have_text("Draft")
+    expect(page.get_by_role("rowheader", name=re.compile("Cotton wick - 10 pack"))).to_be_visible()
+
+    # A product deleted in Shopify after the save is named when the order starts.
+    store = demo_site.services.store
+    store.add_variant(DEMO_SHOP, 8090, "Seasonal candle", sku="DEMO-8090")
+    order = demo_site.api.create_order("PO-GONE", [{"variantId": "gid://shopify/ProductVariant/8090",
+                                                     "quantityPlanned": 1}])
+    store.delete_variant(DEMO_SHOP, 8090)
+    open_order(page, order["id"], "Draft")
+    page.get_by_role("button", name="Start order").click()
+    expect(page.get_by_role("alert")).to_contain_text("Component 1 (Seasonal candle): no such product variant in this shop")
+    expect(page.locator("#order-status")).to_have_text("Draft")
+
+
+# ------------------------------------------------------------------ 4: quantities in the browser's locale
+
+
+def test_quantities_follow_the_browsers_locale_and_never_guess(page, demo_site, chromium):
+    page.goto("/orders/new")
+    page.get_by_label("Reference").fill("PO-LOCALE-EN")
+    page.get_by_role("button", name="Add by variant ID").click()
+    row = rows(page).nth(0)
+    row.get_by_label("Variant ID").fill("8004")
+    quantity = row.get_by_label("Planned quantity")
+    quantity.fill("1,5")
+    page.get_by_role("button", name="Save as draft").click()
+    expect(quantity).to_have_accessible_description(re.compile("could be read more than one way"))
+    quantity.fill("2.5")  # pieces: whole numbers only
+    page.get_by_role("button", name="Save as draft").click()
+    expect(quantity).to_have_accessible_description(re.compile("Pieces \\(pcs\\) are counted in whole numbers"))
+    quantity.fill("1,500")  # English grouping: fifteen hundred
+    page.get_by_role("button", name="Save as draft").click()
+    expect(page.locator("#order-status")).to_have_text("Draft")
+    expect(page.get_by_role("row").filter(has_text="Amber glass jar")).to_contain_text("1,500 pcs")
+
+    # A German browser writes decimals with a comma: 1,5 kg is one and a half.
+    context = chromium.new_context(viewport=VIEWPORT, base_url=demo_site.url, locale="de-DE", timezone_id="UTC")
+    try:
+        german = context.new_page()
+        german.set_default_timeout(TIMEOUT_MS)
+        german.goto("/orders/new")
+        german.get_by_label("Reference").fill("PO-LOCALE-DE")
+        german.get_by_role("button", name="Add by variant ID").click()
+        row = german.locator("#components > li").nth(0)
+        row.get_by_label("Variant ID").fill("8002")
+        row.get_by_label("Unit").select_option("kg")
+        row.get_by_label("Planned quantity").fill("1,5")
+        german.get_by_role("button", name="Save as draft").click()
+        expect(german.locator("#order-status")).to_have_text("Draft")
+        order_id = int(german.url.rsplit("/", 1)[1])
+        assert demo_site.api.order(order_id)["components"][0]["quantityPlanned"] == 1.5
+        german.goto(f"/orders/{order_id}/edit")
+        expect(german.locator("#components > li").nth(0).get_by_label("Planned quantity")).to_have_value("1,5")
+    finally:
+        context.close()
+
+
+# ------------------------------------------------------------------ 7: one save, all or nothing; leaving asks
+
+
+def test_a_save_is_all_or_nothing_and_leaving_with_changes_asks_first(page, demo_site, page_watch):
+    page_watch.allow_http_errors(422)
+    store = demo_site.services.store
+    store.add_variant(DEMO_SHOP, 8091, "Limited candle", sku="DEMO-8091")
+    order = demo_site.api.create_order("PO-ATOMIC", [{"variantId": "gid://shopify/ProductVariant/8091",
+                                                       "quantityPlanned": 2}], notes="before")
+    store.delete_variant(DEMO_SHOP, 8091)
+    page.goto(f"/orders/{order['id']}/edit")
+    page.wait_for_load_state("networkidle")
+    page.get_by_label("Notes").fill("after")
+    page.get_by_role("button", name="Add by variant ID").click()
+    rows(page).nth(1).get_by_label("Variant ID").fill("8003")
+    rows(page).nth(1).get_by_label("Planned quantity").fill("1")
+    rows(page).nth(0).get_by_label("Variant ID").fill("gid://shopify/ProductVariant/80910")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(rows(page).nth(0).get_by_label("Variant ID")).to_have_accessible_description(
+        re.compile("No such product variant in this shop"))
+    expect(page.get_by_label("Notes")).to_have_value("after")  # the merchant's input is kept
+    saved = demo_site.api.order(order["id"])
+    assert (saved["notes"], saved["version"], len(saved["components"])) == ("before", order["version"], 1)
+
+    # Leaving with unsaved changes asks; staying keeps the form.
+    asked = []
+
+    def answer(dialog):
+        asked.append(dialog.type)
+        dialog.dismiss()
+
+    page.on("dialog", answer)
+    page.get_by_role("navigation", name="App").get_by_role("link", name="Settings").click()
+    page.wait_for_timeout(300)
+    assert asked == ["beforeunload"]
+    expect(page).to_have_url(re.compile(rf"/orders/{order['id']}/edit$"))
+
+    # Fixed, one Save applies every change at once: one history entry.
+    rows(page).nth(0).get_by_label("Variant ID").fill("8001")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#order-status")).to_have_text("Draft")
+    saved = demo_site.api.order(order["id"])
+    assert (saved["notes"], saved["version"], len(saved["components"])) == ("after", order["version"] + 1, 2)
+    assert [e["type"] for e in demo_site.api.events(order["id"])] == ["created", "updated"]
+    assert asked == ["beforeunload"]  # saving does not ask
+
+
+# ------------------------------------------------------------------ 8, 9: the list, unknown orders
+
+
+def test_the_list_shows_products_and_quantities_and_search_finds_materials_and_notes(page, demo_site):
+    api = demo_site.api
+    order = api.create_order("PO-LIST-JARS", [{"variantId": JAR_CANDLE, "title": "Beeswax candle in a jar",
+                                               "quantityPlanned": 6, "materials": [
+                                                   {"variantId": WAX, "quantityPerUnit": 0.25}]}],
+                             notes="For the winter fair")
+    api.record_produced(api.transition(order, "start"), {JAR_CANDLE: 5})
+    page.goto("/?q=DEMO-8002")  # the wax's SKU, filled in from Shopify
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name="PO-LIST-JARS"))
+    expect(row).to_have_count(1)
+    headers = page.get_by_role("columnheader")
+    expect(headers).to_have_text(["Reference", "Status", "Products", "Planned", "Produced", "Inventory sync", "Updated"])
+    expect(row.get_by_role("cell")).to_have_text([
+        "In progress", "Beeswax candle in a jar", "6 pcs", "5 pcs", re.compile("Nothing sent yet|Synced"), re.compile(".")])
+    page.goto("/?q=winter fair")
+    expect(page.get_by_role("link", name="PO-LIST-JARS")).to_be_visible()
+    screenshot(page, "order-list-search")
+
+
+def test_unknown_orders_get_a_friendly_page_with_a_way_back(page, page_watch):
+    page_watch.allow_http_errors(404)
+    page.goto("/orders/abc")
+    expect(page.get_by_role("heading", name="This page does not exist")).to_be_visible()
+    page.get_by_role("link", name="Back to production orders").click()
+    expect(page.get_by_role("heading", name="Production orders", level=1)).to_be_visible()
+    for path in ("/orders/987654", "/orders/987654/edit"):
+        page.goto(path)
+        expect(page.get_by_role("heading", name="This production order could not be found")).to_be_visible()
+        expect(page.get_by_role("link", name="Back to production orders")).to_be_visible()
+        expect(page.get_by_label("Reference")).to_have_count(0)
