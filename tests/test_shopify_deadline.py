@@ -38,7 +38,7 @@ THROTTLED = {"errors": [{"message": "Throttled", "extensions": {"code": "THROTTL
 @pytest.fixture(autouse=True)
 def fresh_estimates(monkeypatch):
     """The bucket estimates are process-wide: a test that empties a bucket must not leave it empty."""
-    monkeypatch.setattr(throttle_module.throttle, "_buckets", {})
+    monkeypatch.setattr(throttle_module.throttle, "_memory", throttle_module.MemoryBudget())
     monkeypatch.setattr(graphql_module, "_unit_cost", {})
 
 
