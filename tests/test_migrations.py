@@ -214,8 +214,24 @@ def _previous_version_data(shop_id: int) -> int:
             "INSERT INTO sync_batches (push_id, seq, changes, variables, key_generation, applied_at) "
             "VALUES (:p, 0, :c, :v, 0, :a)"),
             {"p": push_id, "c": __import__("json").dumps(changes), "v": "{}", "a": applied})
+    # A BOM with two lines: upgrades that rebuild the boms table on SQLite must not take them along.
+    db.session.execute(text(
+        "INSERT INTO boms (shop_id, name, output_variant_id, output_title, output_sku, active, created_at, "
+        "updated_at) VALUES (:s, 'Candle', :v, 'Candle', '', true, :now, :now)"), {"s": shop_id, "v": CANDLE, "now": now})
+    bom_id = db.session.execute(text("SELECT max(id) FROM boms")).scalar()
+    for position, variant in enumerate((WAX, CANDLE)):
+        db.session.execute(text(
+            "INSERT INTO bom_lines (bom_id, position, variant_id, title, quantity_per_unit) "
+            "VALUES (:b, :p, :v, 'Material', 250)"), {"b": bom_id, "p": position, "v": variant})
     db.session.commit()
     return order_ids
+
+
+def _row_counts() -> dict[str, int]:
+    counts = {table: db.session.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+              for table in ("production_orders", "components", "boms", "bom_lines", "sync_pushes", "sync_batches")}
+    db.session.commit()  # end the read transaction: SQLite's migration needs the file to itself
+    return counts
 
 
 CANDLE, WAX = "gid://shopify/ProductVariant/8001", "gid://shopify/ProductVariant/8002"
@@ -233,8 +249,10 @@ def _upgrade_from_previous_version():
     upgrade(revision="0005")
     shop = installed_shop()
     one, two, three = _previous_version_data(shop.id)
+    before = _row_counts()
     upgrade()
     assert schema_differences() == []
+    assert _row_counts() == before  # no upgrade loses a row (SQLite's table rebuilds cascaded once)
     accounts = {(v, loc, name): (Decimal(exact), whole) for v, loc, name, exact, whole in db.session.execute(text(
         "SELECT variant_id, location_id, name, exact, whole FROM sync_accounts"))}
     # Applied and still-sending deltas count; the failed push's were already abandoned.
