@@ -38,9 +38,12 @@ run: install schema
 	$(BIN)/flask --app app db upgrade
 	$(BIN)/flask --app app serve --host 127.0.0.1 --port $(PORT)
 
-# The whole test suite. PostgreSQL tests skip when the server is unreachable (REQUIRE_POSTGRES=1 fails instead).
+# The whole test suite, one worker per core (pytest-xdist; a test file stays on one worker, so its
+# browser and demo site start once). PostgreSQL tests skip when the server is unreachable
+# (REQUIRE_POSTGRES=1 fails instead). `make test TEST_WORKERS=0` runs in one process.
+TEST_WORKERS ?= auto
 test: install schema
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The README's screenshots (docs/screenshots), refreshed on purpose; test runs write to build/screenshots.
 screenshots: install schema

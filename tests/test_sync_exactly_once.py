@@ -876,14 +876,16 @@ def test_concurrent_workers_never_push_the_same_job_twice(pg_harness, workers):
         thread.join(60)
     assert not errors and not any(t.is_alive() for t in threads), errors
 
-    batches = sql(app, "SELECT count(*), count(applied_at) FROM sync_batches")[0]
+    # Which push carries an account across a whole unit depends on the order the workers froze them
+    # in, so some batches may hold only zero deltas: those are applied without a send.
+    batches, applied, sent = sql(app, "SELECT count(*), count(applied_at), count(first_sent_at) FROM sync_batches")[0]
     assert sum(processed.values()) == queued, processed  # each push processed by exactly one worker
     assert open_pushes(app) == 0
-    assert batches[0] == batches[1]
-    assert store.calls(shop)["AdjustInventory"] == batches[0]  # one call per batch: nobody sent twice
+    assert batches == applied
+    assert store.calls(shop)["AdjustInventory"] == sent  # one call per sent batch: nobody sent twice
     keys = front.keys(shop)
-    assert len(keys) == len(set(keys)) == batches[0]
-    assert set(store.applied(shop).values()) == {1} and len(store.applied(shop)) == batches[0]
+    assert len(keys) == len(set(keys)) == sent
+    assert set(store.applied(shop).values()) == {1} and len(store.applied(shop)) == sent
     assert nonzero(store.ledger(shop)) == expected_ledger(orders)
     assert sum(1 for n in processed.values() if n) >= 2, f"the workers did not overlap at all: {processed}"
 
