@@ -21,26 +21,41 @@ branch_labels = None
 depends_on = None
 
 
+# (table, column, referred table, foreign key name, index name)
+LINKS = (
+    ('production_orders', 'reversal_of', 'production_orders', 'fk_production_orders_reversal_of_production_orders',
+     'ix_production_orders_reversal_of'),
+    ('components', 'reverses_component_id', 'components', 'fk_components_reverses_component_id_components',
+     'ix_components_reverses_component_id'),
+)
+
+
+def _foreign_keys(on: bool) -> None:
+    # SQLite adds a constrained column by rebuilding the table (batch mode); dropping the old table
+    # with foreign_keys=ON would cascade into every table referencing it (sync_legs, components,
+    # events...). The pragma only takes effect outside a transaction, so the open one is committed.
+    bind = op.get_bind()
+    if bind.dialect.name == 'sqlite':
+        if bind.connection.dbapi_connection.in_transaction:
+            bind.exec_driver_sql('COMMIT')
+        bind.exec_driver_sql(f'PRAGMA foreign_keys={"ON" if on else "OFF"}')
+
+
 def upgrade():
-    with op.batch_alter_table('production_orders', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('reversal_of', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_production_orders_reversal_of_production_orders'),
-                                    'production_orders', ['reversal_of'], ['id'], ondelete='SET NULL')
-        batch_op.create_index(batch_op.f('ix_production_orders_reversal_of'), ['reversal_of'], unique=False)
-    with op.batch_alter_table('components', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('reverses_component_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_components_reverses_component_id_components'),
-                                    'components', ['reverses_component_id'], ['id'], ondelete='SET NULL')
-        batch_op.create_index(batch_op.f('ix_components_reverses_component_id'), ['reverses_component_id'],
-                              unique=False)
+    _foreign_keys(False)
+    for table, column, referred, fk_name, index_name in LINKS:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column(column, sa.Integer(), nullable=True))
+            batch_op.create_foreign_key(fk_name, referred, [column], ['id'], ondelete='SET NULL')
+            batch_op.create_index(index_name, [column], unique=False)
+    _foreign_keys(True)
 
 
 def downgrade():
-    with op.batch_alter_table('components', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_components_reverses_component_id'))
-        batch_op.drop_constraint(batch_op.f('fk_components_reverses_component_id_components'), type_='foreignkey')
-        batch_op.drop_column('reverses_component_id')
-    with op.batch_alter_table('production_orders', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_production_orders_reversal_of'))
-        batch_op.drop_constraint(batch_op.f('fk_production_orders_reversal_of_production_orders'), type_='foreignkey')
-        batch_op.drop_column('reversal_of')
+    _foreign_keys(False)
+    for table, column, _, fk_name, index_name in reversed(LINKS):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_index(index_name)
+            batch_op.drop_constraint(fk_name, type_='foreignkey')
+            batch_op.drop_column(column)
+    _foreign_keys(True)
