@@ -82,6 +82,9 @@ def test_reversing_a_completed_order_creates_a_linked_draft_of_what_it_produced(
     assert again["reversedBy"] == [{"id": reversal["id"], "reference": "PO-1-R1", "status": "draft"}]
     assert again["version"] == original["version"] + 1 and again["status"] == "completed"
     assert again["reversible"] is False  # the draft covers everything
+    assert original["leftToReverse"] == [{"componentId": original["components"][0]["id"], "quantity": 4},
+                                         {"componentId": original["components"][1]["id"], "quantity": 2.5}]
+    assert again["leftToReverse"] == []
     events = call(client, "GET", f"{ORDERS}/{original['id']}/events")["items"]
     assert events[-1]["type"] == "reversed"
     assert events[-1]["changes"]["reversedBy"] == [None, {"id": reversal["id"], "reference": "PO-1-R1"}]

@@ -106,6 +106,11 @@ class ReversalLinkOut(ResponseModel):
     status: Literal["draft", "in_progress", "completed", "cancelled"]
 
 
+class LeftToReverseOut(ResponseModel):
+    component_id: int
+    quantity: Quantity
+
+
 class ReversalFieldsOut(ResponseModel):
     """The links between an order and its reversals (SPEC §11), read fresh on every request."""
 
@@ -114,6 +119,9 @@ class ReversalFieldsOut(ResponseModel):
     reversed_by: list[ReversalLinkOut] = Field(description="Reversals of this order, oldest first.")
     reversible: bool = Field(description="Completed, with something no reversal covers yet: "
                                          "POST …/reverse would create a reversal.")
+    left_to_reverse: list[LeftToReverseOut] = Field(description=(
+        "Per row of a completed order, what no reversal covers yet (what a new reversal would plan); "
+        "rows with nothing left are omitted."))
 
 
 class OrderOut(OrderSummaryOut, ReversalFieldsOut):
@@ -218,7 +226,8 @@ def order_json_parts(order: ProductionOrder) -> tuple[dict, list]:
     # A placeholder, dropped below: the real sync block is read on every request.
     fields = _order_fields(order, SyncOut(state="off", last_synced_at=None, last_error=None, attempts=0,
                                           adjustments=[], review=[], failed_variant_ids=[]))
-    fields.update(reversal_of=None, reversal_of_reference=None, reversed_by=[], reversible=False)  # fresh too
+    fields.update(reversal_of=None, reversal_of_reference=None, reversed_by=[], reversible=False,
+                  left_to_reverse=[])  # read fresh too
     fields["components"] = [component_fields(c) for c in order.components]
     out = OrderOut.model_validate(fields).model_dump(mode="json")
     out.pop("sync")

@@ -137,9 +137,10 @@ def _plain(value: Decimal) -> str:
 
 
 def links(order: ProductionOrder) -> dict:
-    """`reversalOf` (and its reference), `reversedBy` and `reversible`, read fresh: another
+    """`reversalOf` (and its reference), `reversedBy`, `reversible` and `leftToReverse`, read fresh: another
     order's writes (a reversal created, edited or completed) change them without this order's version."""
-    out = {"reversal_of": order.reversal_of, "reversal_of_reference": None, "reversed_by": [], "reversible": False}
+    out = {"reversal_of": order.reversal_of, "reversal_of_reference": None, "reversed_by": [], "reversible": False,
+           "left_to_reverse": []}
     if order.reversal_of is not None:
         out["reversal_of_reference"] = db.session.scalar(
             select(ProductionOrder.reference).where(ProductionOrder.id == order.reversal_of,
@@ -151,5 +152,8 @@ def links(order: ProductionOrder) -> dict:
                 select(ProductionOrder.id, ProductionOrder.reference, ProductionOrder.status)
                 .where(ProductionOrder.reversal_of == order.id, ProductionOrder.shop_id == order.shop_id)
                 .order_by(ProductionOrder.id))]
-        out["reversible"] = reversal_rules.reversible(left_to_reverse(order.id))
+        left = left_to_reverse(order.id)
+        out["reversible"] = reversal_rules.reversible(left)
+        out["left_to_reverse"] = [{"component_id": row_id, "quantity": quantity}
+                                  for row_id, quantity in sorted(left.items()) if quantity > 0]
     return out
