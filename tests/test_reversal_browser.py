@@ -102,10 +102,10 @@ def synced_order(api, reference: str, candles: int) -> dict:
     return api.order(order["id"])
 
 
-def both_widths(page, name: str) -> None:
-    screenshot(page, name)
+def both_widths(page, name: str, *, full_page: bool = True) -> None:
+    screenshot(page, name, full_page=full_page)
     page.set_viewport_size(PHONE)
-    screenshot(page, f"{name}-390")
+    screenshot(page, f"{name}-390", full_page=full_page)
     page.set_viewport_size(VIEWPORT)
 
 
@@ -129,7 +129,7 @@ def test_a_merchant_reverses_part_of_a_completed_order(site_page, site, page_wat
     expect(dialog).to_contain_text("Shopify inventory at Workshop changes by the exact opposite")
     changes = dialog.locator("#reverse-changes > li")
     expect(changes).to_have_text(["−4 pcs Beeswax candle - Large", "+1 Beeswax pellets", "+0.4 Cotton wick"])
-    both_widths(page, "order-reverse-dialog")
+    both_widths(page, "order-reverse-dialog", full_page=False)  # a modal covers the viewport only
     dialog.get_by_role("button", name="Create reversal").click()
 
     # The reversal: a draft linked to the original.
@@ -186,5 +186,7 @@ def test_a_merchant_reverses_part_of_a_completed_order(site_page, site, page_wat
     expect(page.get_by_role("button", name="Reverse…")).to_be_visible()
     expect(page.locator("#history")).to_contain_text(f"Reversed by {reference}-R1")
     page.reload()
+    expect(page.locator("#order-status")).to_have_text("Completed")
     expect(page.locator("#history-loading")).to_be_hidden()
+    page.wait_for_load_state("networkidle")
     both_widths(page, "order-reversed-by")

@@ -14,10 +14,11 @@ export function drawReversalLinks(order) {
     lines.push(h("p", {}, "This order reverses ", orderLink(order.reversalOf, order.reversalOfReference || `#${order.reversalOf}`),
       ": when completed, it takes back what that order sent to Shopify."));
   }
-  if (order.reversedBy.length) {
-    lines.push(h("p", {}, order.reversedBy.length === 1 ? "Reversed by " : "Reversed by these orders: "),
-      h("ul", { class: "plain-list" }, order.reversedBy.map((r) => h("li", {}, orderLink(r.id, r.reference),
-        h("span", { class: "subdued" }, ` — ${r.status.replace("_", " ")}`)))));
+  const item = (r) => [orderLink(r.id, r.reference), h("span", { class: "subdued" }, ` — ${r.status.replace("_", " ")}`)];
+  if (order.reversedBy.length === 1) lines.push(h("p", {}, "Reversed by ", ...item(order.reversedBy[0])));
+  else if (order.reversedBy.length) {
+    lines.push(h("p", {}, "Reversed by these orders:"),
+      h("ul", { class: "plain-list" }, order.reversedBy.map((r) => h("li", {}, ...item(r)))));
   }
   card.hidden = !lines.length;
   fill($("#reversal-links"), lines);
