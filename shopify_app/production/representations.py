@@ -124,7 +124,7 @@ class ReversalFieldsOut(ResponseModel):
         "rows with nothing left are omitted."))
 
 
-class OrderOut(OrderSummaryOut, ReversalFieldsOut):
+class OrderOut(ReversalFieldsOut, OrderSummaryOut):  # this base order keeps the summary fields first
     components: list[ComponentOut]
 
 
