@@ -3,6 +3,8 @@
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shopify_app.production import reversal_rules
 from shopify_app.production.reversal_rules import Cover
@@ -38,6 +40,26 @@ def test_what_is_left_is_produced_less_every_reversal_per_row():
     assert reversal_rules.overdrawn(left, {1: D("1.5"), 2: D(2)}) == {2: D("1.5")}
     assert reversal_rules.reversible(left)
     assert not reversal_rules.reversible(reversal_rules.remaining({1: D(4)}, [Cover(1, "completed", D(4), D(4))]))
+
+
+STATUSES = st.sampled_from(["draft", "in_progress", "completed", "cancelled"])
+AMOUNTS = st.decimals(min_value=0, max_value=20, places=3)
+
+
+@given(produced=AMOUNTS, attempts=st.lists(st.tuples(STATUSES, AMOUNTS, AMOUNTS), max_size=12))
+def test_accepting_only_what_is_not_overdrawn_never_covers_more_than_was_produced(produced, attempts):
+    """Reversals proposed one after another, each kept only when `overdrawn` allows it: the kept
+    ones never cover more than the row produced, and what is left is exactly the rest."""
+    kept = []
+    for status, planned, made in attempts:
+        left = reversal_rules.remaining({1: produced}, kept)
+        wanted = reversal_rules.covered(status, planned, made)
+        if not reversal_rules.overdrawn(left, {1: wanted}):
+            kept.append(Cover(1, status, planned, made))
+    total = sum((reversal_rules.covered(c.status, c.planned, c.produced) for c in kept), D(0))
+    assert total <= produced
+    assert reversal_rules.remaining({1: produced}, kept) == {1: produced - total}
+    assert reversal_rules.reversible(reversal_rules.remaining({1: produced}, kept)) == (total < produced)
 
 
 def test_the_reference_gets_its_number_and_stays_within_64_characters():
