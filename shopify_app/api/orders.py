@@ -102,6 +102,17 @@ def cancel_order(order_id: int):
     return _transition(order_id, service.cancel_order)
 
 
+@operation("POST", ORDER + "/reverse", summary="Reverse a completed order: a linked draft taking back what is left",
+           response=OrderOut, status=201, errors=(404, 409, 412), headers=ETAG, conditional=True)
+def reverse_order(order_id: int):
+    # Answers with the new reversal (a draft); the original gains it in `reversedBy`.
+    identity = current_identity()
+    original = queries.lock_order(identity.shop, order_id)
+    reversal = service.reverse_order(original, identity.shop, actor=identity.actor,
+                                     expected_version=expected_version())
+    return order_response(reversal, 201)
+
+
 @operation("GET", ORDER + "/events", summary="The order's history, oldest first",
            response=EventListOut, errors=(404,))
 def list_events(order_id: int):

@@ -15,7 +15,7 @@ import threading
 from collections import OrderedDict
 
 from .models import ProductionOrder
-from .representations import order_json_parts, sync_json
+from .representations import order_json_parts, reversal_json, sync_json
 
 MAX_ENTRIES = 256  # ~60 KB each for a 200-component order: about 15 MB per process at most
 
@@ -48,8 +48,9 @@ def order_json_bytes(order: ProductionOrder, latest_pushes: dict | None = None) 
     as `sync.status.summaries` takes it, when the caller read it with the order."""
     head, components = _stable_parts(order)
     sync = _dumps(sync_json(order, latest_pushes))
-    # head is the JSON object of the order's own fields; sync and components complete it.
-    return b"".join((head[:-1], b',"sync":', sync, b',"components":', components, b"}"))
+    reversal = _dumps(reversal_json(order))  # another order's writes change it: read fresh too
+    # head is the JSON object of the order's own fields; sync, reversal links and components complete it.
+    return b"".join((head[:-1], b',"sync":', sync, b",", reversal[1:-1], b',"components":', components, b"}"))
 
 
 def clear() -> None:

@@ -36,6 +36,9 @@ class ProductionOrder(db.Model):
     created_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
+    # The completed order this one reverses (SPEC §11); set once, at creation, by the server.
+    reversal_of: Mapped[int | None] = mapped_column(
+        ForeignKey("production_orders.id", ondelete="SET NULL"), index=True)
 
     components: Mapped[list["Component"]] = relationship(
         back_populates="order", order_by="Component.id", cascade="all, delete-orphan",
@@ -67,6 +70,9 @@ class Component(db.Model):
     # Bill of materials per produced unit, snapshotted when the row is added:
     # [{"variantId", "title", "quantityPerUnit" (decimal as a string)}].
     materials: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    # On a reversal: the original's row this one undoes (what is left to reverse is counted per row).
+    reverses_component_id: Mapped[int | None] = mapped_column(
+        ForeignKey("components.id", ondelete="SET NULL"), index=True)
 
     order: Mapped[ProductionOrder] = relationship(back_populates="components")
 

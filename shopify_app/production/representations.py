@@ -13,6 +13,7 @@ from ..fields import OrderType, Quantity, SignedQuantity, SyncMode, Unit
 from ..sync.status import summaries
 from . import lifecycle
 from .models import Component, OrderEvent, ProductionOrder
+from .reversals import links
 
 
 class ResponseModel(BaseModel):
@@ -99,7 +100,31 @@ class OrderSummaryOut(ResponseModel):
     sync: SyncOut
 
 
-class OrderOut(OrderSummaryOut):
+class ReversalLinkOut(ResponseModel):
+    id: int
+    reference: str
+    status: Literal["draft", "in_progress", "completed", "cancelled"]
+
+
+class LeftToReverseOut(ResponseModel):
+    component_id: int
+    quantity: Quantity
+
+
+class ReversalFieldsOut(ResponseModel):
+    """The links between an order and its reversals (SPEC §11), read fresh on every request."""
+
+    reversal_of: int | None = Field(description="The completed order this one reverses, or null.")
+    reversal_of_reference: str | None = Field(description="That order's reference, or null.")
+    reversed_by: list[ReversalLinkOut] = Field(description="Reversals of this order, oldest first.")
+    reversible: bool = Field(description="Completed, with something no reversal covers yet: "
+                                         "POST …/reverse would create a reversal.")
+    left_to_reverse: list[LeftToReverseOut] = Field(description=(
+        "Per row of a completed order, what no reversal covers yet (what a new reversal would plan); "
+        "rows with nothing left are omitted."))
+
+
+class OrderOut(ReversalFieldsOut, OrderSummaryOut):  # this base order keeps the summary fields first
     components: list[ComponentOut]
 
 
@@ -190,6 +215,7 @@ def component_fields(component: Component) -> dict:
 def order_json(order: ProductionOrder) -> dict:
     """The full representation of one order, components included."""
     fields = _order_fields(order, summaries([order])[order.id].as_fields())
+    fields.update(links(order))
     fields["components"] = [component_fields(c) for c in order.components]
     return OrderOut.model_validate(fields).model_dump(mode="json")
 
@@ -200,9 +226,13 @@ def order_json_parts(order: ProductionOrder) -> tuple[dict, list]:
     # A placeholder, dropped below: the real sync block is read on every request.
     fields = _order_fields(order, SyncOut(state="off", last_synced_at=None, last_error=None, attempts=0,
                                           adjustments=[], review=[], failed_variant_ids=[]))
+    fields.update(reversal_of=None, reversal_of_reference=None, reversed_by=[], reversible=False,
+                  left_to_reverse=[])  # read fresh too
     fields["components"] = [component_fields(c) for c in order.components]
     out = OrderOut.model_validate(fields).model_dump(mode="json")
     out.pop("sync")
+    for name in ReversalFieldsOut.model_fields:
+        out.pop(to_camel(name))
     return out, out.pop("components")
 
 
@@ -210,6 +240,11 @@ def sync_json(order: ProductionOrder, latest_pushes: dict | None = None) -> dict
     """The `sync` block of one order (it changes without a version bump: read it every time)."""
     summary = summaries([order], latest_pushes)[order.id]
     return SyncOut.model_validate(summary.as_fields()).model_dump(mode="json")
+
+
+def reversal_json(order: ProductionOrder) -> dict:
+    """The reversal links of one order (another order's writes change them: read them every time)."""
+    return ReversalFieldsOut.model_validate(links(order)).model_dump(mode="json")
 
 
 def order_list_json(orders: list[ProductionOrder], page: int, per_page: int, total: int,

@@ -20,6 +20,8 @@ ORDER_SERVER_FIELDS = {
                  "updatedAt", "version", "editable", "availableActions", "sync")
 }
 ORDER_SERVER_FIELDS["status"] = "changes only through the start, complete and cancel actions."
+ORDER_SERVER_FIELDS.update({name: "is set by the server when an order is reversed (POST …/reverse)."
+                            for name in ("reversalOf", "reversalOfReference", "reversedBy", "reversible", "leftToReverse")})
 
 
 class MaterialIn(RequestModel):

@@ -19,7 +19,7 @@ from ..extensions import db
 from ..shops.models import Shop
 from ..sync import outbox, settling
 from ..validation import parse
-from . import lifecycle
+from . import lifecycle, reversal_rules, reversals
 from .history import Changes, component_snapshot, materials_for_history
 from .lifecycle import Action, OrderStatus, SyncSettings
 from .models import Component, OrderEvent, ProductionOrder
@@ -162,6 +162,7 @@ def update_order(order: ProductionOrder, shop: Shop, data, *, actor: str, expect
     body = parse(OrderPatch, data)
     names = body.model_fields_set - {"components"}
     new_values = {ORDER_FIELDS[name][1]: getattr(body, name) for name in names}
+    reversals.check_fields(order, new_values)
     flag = new_values.get("sync_to_shopify", order.sync_to_shopify)
     location = new_values.get("location_id", order.location_id)
     lifecycle.check_sync_fields(order.status, flag, location)
@@ -173,10 +174,18 @@ def update_order(order: ProductionOrder, shop: Shop, data, *, actor: str, expect
             raise ValidationFailed("components must be the list of the order's rows.",
                                    {"components": "must be a list (send [] to remove every row)."})
         plan = plan_rows(order, body.components)
+        if plan.added:
+            reversals.refuse_new_row(order, "components")
     refs = list(plan.refs) if plan else []
     if new_values.get("location_id") and new_values["location_id"] != order.location_id:
         refs.insert(0, IdRef("locationId", new_values["location_id"], "Location"))
     catalogue = check_ids(shop, refs)
+    if plan is not None:
+        kept = {row.id: (f"components[{index}]", {}) for index, row in enumerate(body.components)
+                if row.id is not None}
+        for component, values in plan.changed:
+            kept[component.id][1].update(values)
+        reversals.check_rows(order, kept)  # last: it locks the original until the commit
 
     changes = Changes()
     api_names = {attr: api_name for api_name, attr in ORDER_FIELDS.values()}
@@ -223,6 +232,7 @@ def add_component(order: ProductionOrder, shop: Shop, data, *, actor: str, expec
     """Add a component row to an editable order."""
     check_version(order, expected_version)
     lifecycle.ensure_editable(order.status)
+    reversals.refuse_new_row(order)
     from_bom = isinstance(data, dict) and "bomId" in data
     row = parse(ComponentFromBom if from_bom else ComponentIn, data)
     _check_produced_allowed(order.status, row, "quantityProduced")
@@ -272,6 +282,9 @@ def update_component(order, component, shop: Shop, data, *, actor: str, expected
         refs += [IdRef(f"materials[{n}].variantId", m.variant_id, f"Material {n + 1}")
                  for n, m in enumerate(patch.materials)]
     check_ids(shop, refs)
+    reversals.check_rows(order, {component.id: ("", {
+        attr: materials_json(patch.materials) if attr == "materials" else getattr(patch, attr)
+        for attr in sent if attr in reversals.FIXED_ROW_FIELDS or getattr(patch, attr) is not None})})
     changes = Changes()
     for api_name, attr in COMPONENT_FIELDS.items():
         if attr not in patch.model_fields_set:
@@ -367,6 +380,48 @@ def cancel_order(order: ProductionOrder, shop: Shop, *, actor: str, expected_ver
     order.status, order.cancelled_at = new_status.value, now
     return _commit(order, shop, lifecycle.TRANSITION_EVENTS[Action.CANCEL], actor, changes)
 
+
+
+# ---------------------------------------------------------------- reversal
+
+
+def reverse_order(original: ProductionOrder, shop: Shop, *, actor: str, expected_version=None) -> ProductionOrder:
+    """A completed order -> a linked draft that takes back what no earlier reversal covers (SPEC §11).
+
+    The draft is the original's type flipped, at its location with its sync flag, one row per
+    original row with something left, the same materials. The original (row-locked by the caller,
+    read-only otherwise) gets a `reversed` event and a new version, so two racing reversals of
+    one order cannot both be created from the same remainder."""
+    check_version(original, expected_version)
+    reversals.lock_original(original.id)
+    left = reversals.ensure_reversible(original)
+    n = reversals.reversal_count(original.id) + 1
+    while _reference_taken(shop, reference := reversal_rules.reversal_reference(original.reference, n)):
+        n += 1
+    now = utcnow()
+    reversal = ProductionOrder(
+        shop_id=shop.id, reference=reference, reference_key=reference.lower(),
+        type=reversal_rules.FLIPPED_TYPE[original.type], status=OrderStatus.DRAFT.value,
+        location_id=original.location_id, sync_to_shopify=original.sync_to_shopify, reversal_of=original.id,
+        created_at=now, updated_at=now,
+        components=[Component(shop_id=shop.id, variant_id=c.variant_id, title=c.title, sku=c.sku, unit=c.unit,
+                              quantity_planned=left[c.id], quantity_produced=0,
+                              materials=[dict(m) for m in c.materials], reverses_component_id=c.id)
+                    for c in original.components if left.get(c.id)],
+    )
+    db.session.add(reversal)
+    db.session.flush()  # assigns the ids the events name
+    created = Changes()
+    for api_name, attr in ORDER_FIELDS.values():
+        created.record(api_name, None, getattr(reversal, attr))
+    created.record("status", None, reversal.status)
+    created.record("reversalOf", None, original.id)
+    created.record("components", None, [component_snapshot(c) for c in reversal.components])
+    db.session.add(OrderEvent(shop_id=shop.id, order_id=reversal.id, type="created", actor=actor, changes=created))
+    reversed_by = Changes()
+    reversed_by.record("reversedBy", None, {"id": reversal.id, "reference": reversal.reference})
+    _commit(original, shop, "reversed", actor, reversed_by)
+    return reversal
 
 
 # ---------------------------------------------------------------- sync retry

@@ -13,6 +13,7 @@ const EVENT_TITLES = {
   sync_succeeded: "Shopify inventory updated",
   sync_failed: "Shopify inventory update failed",
   sync_resolved: "Shopify inventory update settled",
+  reversed: "Reversal created",
 };
 const QUIET_FIELDS = new Set(["startedAt", "completedAt", "cancelledAt"]); // the event's own time says it
 const ROW_FIELD = /^components\.(\d+)\.(\w+)$/;
@@ -111,6 +112,10 @@ function lines(context, event) {
       out.push(`Left out of this order's sync: ${after.map((v) => context.variants.get(v) || v).join(", ")}`);
     } else if (key === "applied") {
       out.push(after ? "Confirmed as applied in Shopify: nothing was sent again" : "Not applied in Shopify: sent again");
+    } else if (key === "reversedBy") {
+      out.push(`Reversed by ${after.reference}`);
+    } else if (key === "reversalOf") {
+      out.push("Reverses an earlier order (linked above)");
     } else if (key === "batchId") {
       continue;
     } else {

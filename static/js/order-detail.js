@@ -1,6 +1,7 @@
 // One order: the actions its status allows, components, Shopify sync state and history.
 import { ApiError, api, loadLocations, pageUrl } from "./api.js";
 import { historyItems } from "./history.js";
+import { confirmReverse, drawReversalLinks } from "./order-reversal.js";
 import {
   $, TYPES, UNITS, announce, clearBanner, fill, formatDate, formatQuantity, gidNumber, h, showApiError, showFlash,
   statusBadge, syncBadge, timeElement, whileBusy,
@@ -215,6 +216,7 @@ function draw() {
   drawDetails();
   drawComponents();
   drawSync();
+  drawReversalLinks(order);
   $("#order-loading").hidden = true;
   $("#order-view").hidden = false;
 }
@@ -239,7 +241,8 @@ function watchSync() {
 }
 
 async function poll() {
-  if (busy || document.hidden || $("#cancel-dialog").open || $("#skip-dialog").open || $("#complete-dialog").open) {
+  if (busy || document.hidden || $("#cancel-dialog").open || $("#skip-dialog").open || $("#complete-dialog").open
+    || $("#reverse-dialog").open) {
     watchSync();
     return;
   }
@@ -391,6 +394,7 @@ function confirmCancel() {
 $("#action-start").addEventListener("click", () => transition("start"));
 $("#action-complete").addEventListener("click", confirmComplete);
 $("#action-cancel").addEventListener("click", confirmCancel);
+$("#action-reverse").addEventListener("click", () => confirmReverse(order, locationName));
 $("#review-batches").addEventListener("click", (event) => {
   const button = event.target.closest("button[data-batch]");
   if (!button) return;

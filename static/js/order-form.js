@@ -3,6 +3,7 @@
 // the version the form was loaded at). Leaving with unsaved changes asks first.
 import { ApiError, Decimal, api, loadLocations, pageUrl } from "./api.js";
 import { addRow, renumber, rowMaterials, rowValues, rows, showProduced } from "./component-rows.js";
+import { lockForReversal } from "./order-reversal.js";
 import { parseQuantity } from "./numbers.js";
 import { pickBoms, pickVariants, pickerAvailable } from "./picker.js";
 import {
@@ -216,6 +217,7 @@ function fillForm() {
     $("#components-help").hidden = true;
   }
   for (const component of order.components) addRow(component);
+  if (order.reversalOf) lockForReversal(order);
   $("#form-title").textContent = `Edit ${order.reference}`;
   document.title = `Edit ${order.reference} · Production orders`;
 }
