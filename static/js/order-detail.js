@@ -1,6 +1,7 @@
 // One order: the actions its status allows, components, Shopify sync state and history.
 import { ApiError, api, loadLocations, pageUrl } from "./api.js";
 import { historyItems } from "./history.js";
+import { drawCost } from "./order-cost.js";
 import {
   $, TYPES, UNITS, announce, clearBanner, fill, formatDate, formatQuantity, gidNumber, h, showApiError, showFlash,
   statusBadge, syncBadge, timeElement, whileBusy,
@@ -214,6 +215,7 @@ function draw() {
   drawHeader();
   drawDetails();
   drawComponents();
+  drawCost(order, variantTitles());
   drawSync();
   $("#order-loading").hidden = true;
   $("#order-view").hidden = false;
