@@ -89,6 +89,7 @@ def _prepare_demo_shop(ids: dict) -> None:
     shop = create_shop(DEMO_SHOP, installed_at=None)  # the first page load installs it (token exchange)
     shop.settings.sync_by_default = True
     shop.settings.default_location_id = ids["workshop"]
+    shop.settings.cost_update = "weighted_average"  # the demo inventory shows cost per item move
     db.session.flush()
     create_bom(shop, {  # commits
         "name": "Beeswax candle in a jar", "outputVariantId": ids["jar_candle"],

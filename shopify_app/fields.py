@@ -165,3 +165,24 @@ SET_BY_SERVER = "is set by the server and cannot be sent."
 OrderType = Literal["assembly", "disassembly"]
 Unit = Literal["pcs", "cm", "kg", "L", "m2"]
 SyncMode = Literal["on_complete", "live"]
+
+# Money the merchant types (labour, overhead per order): cents at most, and a ceiling well above
+# any batch a workshop runs, so a slip of the keyboard is refused rather than priced in.
+MAX_MONEY = Decimal("99999999.99")
+
+
+def _money_places(value: Decimal) -> Decimal:
+    if abs(value) > MAX_MONEY:
+        raise ValueError(f"must be at most {MAX_MONEY}")
+    if value != value.quantize(Decimal("0.01")):
+        raise ValueError("may have at most 2 decimal places")
+    return value.normalize() if value != 0 else Decimal(0)
+
+
+MoneyIn = Annotated[
+    Decimal, BeforeValidator(_number_only), AfterValidator(_money_places), AfterValidator(_non_negative),
+    _as_number, WithJsonSchema({"type": "number", "minimum": 0, "maximum": float(MAX_MONEY), "multipleOf": 0.01}),
+]
+# Output only: money computed by the app, already rounded (2 places, an output's unit cost 4).
+MoneyOut = Annotated[Decimal, _as_number, WithJsonSchema({"type": "number"})]
+CostUpdate = Literal["off", "batch", "weighted_average"]

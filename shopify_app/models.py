@@ -8,3 +8,4 @@ from .boms.models import Bom, BomLine  # noqa: F401
 from .admin_api.budget_stores import ApiBudget  # noqa: F401
 from .sync.turns import ShopTurn  # noqa: F401
 from .production.counts import ShopOrderCount  # noqa: F401
+from .costing.models import CostUpdate, VariantCost  # noqa: F401

@@ -23,13 +23,18 @@ class FakeCatalogue:
         self.inactive: set[str] = set()
         self.unavailable = False  # Shopify answers 503 to everything
         self.requests: list[list[str]] = []  # the ids of each CatalogueIds call
+        self.costs: dict[str, str | None] = {}  # variant -> its cost per item (None: no cost in Shopify)
 
     def node(self, gid: str):
         if gid in self.missing:
             return None
         number = gid.rsplit("/", 1)[-1]
         if "/ProductVariant/" in gid:
-            return {"__typename": "ProductVariant", "id": gid, "displayName": f"Variant {number}", "sku": f"SKU-{number}"}
+            node = {"__typename": "ProductVariant", "id": gid, "displayName": f"Variant {number}", "sku": f"SKU-{number}"}
+            if gid in self.costs:
+                cost = self.costs[gid]
+                node["inventoryItem"] = {"unitCost": None if cost is None else {"amount": cost, "currencyCode": "EUR"}}
+            return node
         if "/Location/" in gid:
             return {"__typename": "Location", "id": gid, "name": f"Location {number}", "isActive": gid not in self.inactive}
         return None
@@ -42,7 +47,10 @@ class FakeCatalogue:
         self.requests.append(ids)
         if self.unavailable:
             return 503, {}, "Service Unavailable"
-        return 200, {}, json.dumps({"data": {"nodes": [self.node(gid) for gid in ids]}})
+        # A full bucket, as a shop at rest answers: the shared budget never waits on this fake.
+        cost = {"requestedQueryCost": len(ids), "actualQueryCost": len(ids),
+                "throttleStatus": {"maximumAvailable": 2000.0, "currentlyAvailable": 2000, "restoreRate": 100.0}}
+        return 200, {}, json.dumps({"data": {"nodes": [self.node(gid) for gid in ids]}, "extensions": {"cost": cost}})
 
 
 def fake_catalogue():

@@ -159,7 +159,8 @@ def test_settings_are_per_shop(api, other):
     settings = {"syncProductionOrdersToShopifyByDefault": True, "defaultLocationId": LOCATION, "syncMode": "live"}
     assert api.put("/api/settings", json=settings).status_code == 200
     assert other.get("/api/settings").get_json() == {
-        "syncProductionOrdersToShopifyByDefault": False, "defaultLocationId": None, "syncMode": "on_complete"}
+        "syncProductionOrdersToShopifyByDefault": False, "defaultLocationId": None, "syncMode": "on_complete",
+        "costUpdate": "off"}
 
 
 @pytest.mark.parametrize(("method", "body"), [("PATCH", {"quantityPlanned": 1}), ("DELETE", None)],

@@ -152,7 +152,8 @@ def bom_rows(bom_id):
 def test_a_created_bom_is_answered_and_read_back_exactly(world):
     bom = world.bom
     assert set(bom) == {"id", "name", "outputVariantId", "outputTitle", "outputSku", "active", "holdDays", "lines",
-                        "createdAt", "updatedAt"}
+                        "createdAt", "updatedAt", "estimatedUnitCost", "costCurrency"}
+    assert (bom["estimatedUnitCost"], bom["costCurrency"]) == (None, None)  # no cost read from Shopify yet
     assert (bom["name"], bom["outputVariantId"], bom["outputTitle"], bom["outputSku"], bom["active"]) == \
         ("Beeswax candle", CANDLE, "Candle", "CNDL-1", True)
     assert bom["lines"] == with_sku(BOM_LINES) and bom["holdDays"] == 0

@@ -36,7 +36,7 @@ def test_inventory_adjustments_carry_the_idempotent_directive_with_a_key():
     assert [a.name.value for a in directives[0].arguments] == ["key"]
 
 
-def test_only_the_inventory_adjustment_is_a_mutation():
+def test_the_mutations_are_the_inventory_adjustment_and_the_cost_write():
     mutations = [name for name, doc in documents.ALL_DOCUMENTS.items()
                  if parse(doc).definitions[0].operation is OperationType.MUTATION]
-    assert mutations == ["AdjustInventory"]
+    assert sorted(mutations) == ["AdjustInventory", "UpdateItemCost"]

@@ -175,6 +175,18 @@ def test_upgrade_downgrade_upgrade_on_postgresql_matches_the_models(fresh_postgr
 # ------------------------------------------------------------------ 0007: accounts from what was pushed
 
 
+def _previous_version_shop() -> int:
+    """A shop with its settings as revision 0005 stores them (the models have columns it lacks)."""
+    now = "2026-11-30 09:00:00"
+    db.session.execute(text("INSERT INTO shops (domain, installed_at, created_at) VALUES "
+                            "('old-shop.myshopify.com', :now, :now)"), {"now": now})
+    shop_id = db.session.execute(text("SELECT id FROM shops")).scalar()
+    db.session.execute(text("INSERT INTO shop_settings (shop_id, sync_by_default, sync_mode, updated_at) "
+                            "VALUES (:s, false, 'on_complete', :now)"), {"s": shop_id, "now": now})
+    db.session.commit()
+    return shop_id
+
+
 def _previous_version_data(shop_id: int) -> int:
     """Rows as the per-order-rounding version left them: an order pushed (+3 candles, -1 wax), one
     whose push is still sending (frozen +2 candles, unapplied), one failed (abandoned -5 wax)."""
@@ -244,11 +256,9 @@ def _upgrade_from_previous_version():
     from shopify_app.sync.freezing import freeze
     from shopify_app.sync.models import SENDING, SyncPush
 
-    from .builders import installed_shop
-
     upgrade(revision="0005")
-    shop = installed_shop()
-    one, two, three = _previous_version_data(shop.id)
+    shop_id = _previous_version_shop()
+    one, two, three = _previous_version_data(shop_id)
     before = _row_counts()
     upgrade()
     assert schema_differences() == []
@@ -269,7 +279,7 @@ def _upgrade_from_previous_version():
 
     # The upgrade itself sends nothing: a new push of the pushed order freezes whole deltas of 0
     # (its wax, -0.75 exact against -1 sent, is now carried: floor(-0.75) = -1 already).
-    push = SyncPush(shop_id=shop.id, order_id=one, status="pending", reason="retry")
+    push = SyncPush(shop_id=shop_id, order_id=one, status="pending", reason="retry")
     db.session.add(push)
     db.session.commit()
     frozen = freeze(push.id)

@@ -30,32 +30,18 @@ LINKS = (
 )
 
 
-def _foreign_keys(on: bool) -> None:
-    # SQLite adds a constrained column by rebuilding the table (batch mode); dropping the old table
-    # with foreign_keys=ON would cascade into every table referencing it (sync_legs, components,
-    # events...). The pragma only takes effect outside a transaction, so the open one is committed.
-    bind = op.get_bind()
-    if bind.dialect.name == 'sqlite':
-        if bind.connection.dbapi_connection.in_transaction:
-            bind.exec_driver_sql('COMMIT')
-        bind.exec_driver_sql(f'PRAGMA foreign_keys={"ON" if on else "OFF"}')
-
-
 def upgrade():
-    _foreign_keys(False)
+    # On SQLite these are table rebuilds; migrations/env.py runs them with foreign keys off.
     for table, column, referred, fk_name, index_name in LINKS:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column(column, sa.Integer(), nullable=True))
             batch_op.create_foreign_key(fk_name, referred, [column], ['id'], ondelete='SET NULL')
             batch_op.create_index(index_name, [column], unique=False)
-    _foreign_keys(True)
 
 
 def downgrade():
-    _foreign_keys(False)
     for table, column, _, fk_name, index_name in reversed(LINKS):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_index(index_name)
             batch_op.drop_constraint(fk_name, type_='foreignkey')
             batch_op.drop_column(column)
-    _foreign_keys(True)

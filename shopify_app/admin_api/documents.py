@@ -12,6 +12,10 @@ query VariantInventoryItems($ids: [ID!]!) {
         id
         tracked
         inventoryHistoryUrl
+        unitCost {
+          amount
+          currencyCode
+        }
       }
     }
   }
@@ -99,6 +103,7 @@ query VariantsById($ids: [ID!]!) {
 """
 
 # Do the variants and locations a merchant typed exist in the shop? One call for up to 250 ids.
+# The same answer carries each variant's cost per item, which prices the order (SPEC §9).
 CATALOGUE_IDS = """
 query CatalogueIds($ids: [ID!]!) {
   nodes(ids: $ids) {
@@ -107,11 +112,37 @@ query CatalogueIds($ids: [ID!]!) {
       id
       displayName
       sku
+      inventoryItem {
+        unitCost {
+          amount
+          currencyCode
+        }
+      }
     }
     ... on Location {
       id
       name
       isActive
+    }
+  }
+}
+"""
+
+# Shopify's cost per item of an output (SPEC §9). No idempotency key exists for it: the value is
+# absolute and frozen before the first send, so a resend after a lost answer is harmless.
+UPDATE_ITEM_COST = """
+mutation UpdateItemCost($id: ID!, $input: InventoryItemInput!) {
+  inventoryItemUpdate(id: $id, input: $input) {
+    inventoryItem {
+      id
+      unitCost {
+        amount
+        currencyCode
+      }
+    }
+    userErrors {
+      field
+      message
     }
   }
 }
@@ -124,4 +155,5 @@ ALL_DOCUMENTS = {
     "AdjustInventory": ADJUST_INVENTORY,
     "ActiveLocations": ACTIVE_LOCATIONS,
     "CatalogueIds": CATALOGUE_IDS,
+    "UpdateItemCost": UPDATE_ITEM_COST,
 }

@@ -4,6 +4,7 @@ from flask import jsonify, request
 
 from ..boms import service
 from ..boms.schemas import BomIn, BomListOut, BomOut, BomPatch
+from ..costing.blocks import bom_costs
 from ..shops.scoping import current_shop
 from .http import json_body
 from .registry import operation
@@ -11,9 +12,11 @@ from .registry import operation
 BOM = "/boms/<id:bom_id>"
 
 
-def bom_json(bom) -> dict:
-    """A BOM as the API shows it."""
+def bom_json(bom, costs: dict | None = None) -> dict:
+    """A BOM as the API shows it (`costs` from costing.blocks.bom_costs, when read for many)."""
+    cost, currency = (costs if costs is not None else bom_costs(bom.shop_id, [bom]))[bom.id]
     return BomOut(
+        estimated_unit_cost=cost, cost_currency=currency,
         id=bom.id, name=bom.name, output_variant_id=bom.output_variant_id, output_title=bom.output_title,
         output_sku=bom.output_sku, active=bom.active, hold_days=bom.hold_days,
         created_at=bom.created_at, updated_at=bom.updated_at,
@@ -26,7 +29,9 @@ def bom_json(bom) -> dict:
            response=BomListOut)
 def list_boms():
     active = True if request.args.get("activeOnly") == "true" else None
-    return jsonify({"items": [bom_json(b) for b in service.list_boms(current_shop(), active=active)]})
+    boms = service.list_boms(current_shop(), active=active)
+    costs = bom_costs(current_shop().id, boms)
+    return jsonify({"items": [bom_json(b, costs) for b in boms]})
 
 
 @operation("POST", "/boms", summary="Create a bill of materials", body=BomIn, response=BomOut, status=201,

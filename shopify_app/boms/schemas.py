@@ -5,7 +5,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field, StringConstraints
 
-from ..fields import (SET_BY_SERVER, TRIMMED_PATTERN, HoldDays, NoNul, PositiveQuantity, ShortText, SignedQuantity,
+from ..fields import (MoneyOut, SET_BY_SERVER, TRIMMED_PATTERN, HoldDays, NoNul, PositiveQuantity, ShortText, SignedQuantity,
                       StrictBool, VariantGID)
 from ..production.representations import ResponseModel
 from ..validation import RequestModel
@@ -71,6 +71,10 @@ class BomOut(ResponseModel):
     lines: list[BomLineOut]
     created_at: datetime
     updated_at: datetime
+    estimated_unit_cost: MoneyOut | None = Field(
+        description="Materials of one output unit at the unit costs last read from Shopify (4 places); "
+                    "null while a line's cost is unknown.")
+    cost_currency: str | None
 
 
 class BomListOut(ResponseModel):

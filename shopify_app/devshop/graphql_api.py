@@ -8,6 +8,7 @@ from graphql import FragmentDefinitionNode, GraphQLError, get_operation_ast, par
 
 from .bucket import THROTTLED_ERROR, cost_extension
 from .inventory import resolve_adjust
+from .item_costs import resolve_item_update
 from .queries import ExecContext, resolve_locations, resolve_nodes, top_error
 from .schema import document_errors, format_error, variable_errors
 from .selection import arguments, collect_fields, effective_variables, project
@@ -18,7 +19,7 @@ BAD_BODY = {"errors": {"query": "Required parameter missing or invalid"}}
 ROOT_TYPES = {"query": "QueryRoot", "mutation": "Mutation"}
 RESOLVERS = {"query": {"nodes": resolve_nodes, "locations": resolve_locations,
                        "productVariants": resolve_product_variants},
-             "mutation": {"inventoryAdjustQuantities": resolve_adjust}}
+             "mutation": {"inventoryAdjustQuantities": resolve_adjust, "inventoryItemUpdate": resolve_item_update}}
 LOST_RESPONSE_HTML = ("<html><head><title>502 Bad Gateway</title></head>"
                       "<body><h1>502 Bad Gateway</h1><p>The server returned an invalid response.</p></body></html>")
 
@@ -35,7 +36,7 @@ def requested_cost(rt, operation, variables: dict, fragments: dict) -> int:
     total = 0
     for field in collect_fields(operation.selection_set, fragments, ROOT_TYPES.get(operation.operation.value)):
         name = field.name.value
-        if name == "inventoryAdjustQuantities":
+        if name in ("inventoryAdjustQuantities", "inventoryItemUpdate"):
             total += rt.config.mutation_cost
         elif name in ("locations", "productVariants"):
             total += 25
@@ -67,7 +68,7 @@ def execute(rt, shop: str, document, operation, variables: dict, delay: float):
     kind = operation.operation.value
     ctx = ExecContext(rt.store, shop, rt.config, variables, fragments, delay)
     if kind == "query" and delay:
-        time.sleep(delay)  # a mutation stalls later, after claiming its idempotency key
+        time.sleep(delay)  # a mutation stalls in its resolver (after claiming its idempotency key)
     data, errors = {}, []
     for field in collect_fields(operation.selection_set, fragments, ROOT_TYPES[kind]):
         name = field.name.value

@@ -42,6 +42,7 @@ class ShopState:
     idempotency: dict = field(default_factory=dict)  # key -> IdempotencyRecord
     calls: Counter = field(default_factory=Counter)    # GraphQL operation name -> requests received
     applied: Counter = field(default_factory=Counter)  # idempotency key -> times applied (must stay <= 1)
+    cost_writes: list = field(default_factory=list)    # (inventory item GID, cost) per inventoryItemUpdate applied
 
 
 class FakeStore:
@@ -100,6 +101,16 @@ class FakeStore:
             for location, quantity in (available or {}).items():
                 state.ledger[(item, gid("Location", location))] = int(quantity)
             return dict(state.variants[variant], id=variant)
+
+    def unit_cost(self, shop: str, variant_or_item) -> str | None:
+        """The item's cost per item (a decimal string) or None."""
+        with self.lock:
+            return self._variant_record(shop, variant_or_item).get("unitCost")
+
+    def cost_writes(self, shop: str) -> list:
+        """(inventory item GID, cost) of every applied inventoryItemUpdate, oldest first."""
+        with self.lock:
+            return list(self.shop(shop).cost_writes)
 
     def delete_variant(self, shop: str, variant) -> None:
         """Delete a variant; like Shopify, its inventory item and levels go with it."""

@@ -14,12 +14,13 @@ import json
 import threading
 from collections import OrderedDict
 
+from ..costing.blocks import order_rows
 from .models import ProductionOrder
-from .representations import order_json_parts, reversal_json, sync_json
+from .representations import cost_json, order_json_parts, reversal_json, sync_json
 
 MAX_ENTRIES = 256  # ~60 KB each for a 200-component order: about 15 MB per process at most
 
-_entries: OrderedDict[tuple, tuple[bytes, bytes]] = OrderedDict()
+_entries: OrderedDict[tuple, tuple[bytes, bytes, list]] = OrderedDict()
 _lock = threading.Lock()
 
 
@@ -27,7 +28,7 @@ def _dumps(value) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
 
 
-def _stable_parts(order: ProductionOrder) -> tuple[bytes, bytes]:
+def _stable_parts(order: ProductionOrder) -> tuple[bytes, bytes, list]:
     key = (order.shop_id, order.id, order.created_at, order.version)
     with _lock:
         parts = _entries.get(key)
@@ -35,7 +36,8 @@ def _stable_parts(order: ProductionOrder) -> tuple[bytes, bytes]:
             _entries.move_to_end(key)
             return parts
     head, components = order_json_parts(order)  # loads the component rows
-    parts = (_dumps(head), _dumps(components))
+    # The costing's view of the rows is version-stable too; the unit costs it is priced with are not.
+    parts = (_dumps(head), _dumps(components), order_rows(order.components, produced=order.status == "completed"))
     with _lock:
         _entries[key] = parts
         while len(_entries) > MAX_ENTRIES:
@@ -46,11 +48,13 @@ def _stable_parts(order: ProductionOrder) -> tuple[bytes, bytes]:
 def order_json_bytes(order: ProductionOrder, latest_pushes: dict | None = None) -> bytes:
     """The order's full representation (same shape as `order_json`), serialised; `latest_pushes`
     as `sync.status.summaries` takes it, when the caller read it with the order."""
-    head, components = _stable_parts(order)
+    head, components, rows = _stable_parts(order)
     sync = _dumps(sync_json(order, latest_pushes))
     reversal = _dumps(reversal_json(order))  # another order's writes change it: read fresh too
-    # head is the JSON object of the order's own fields; sync, reversal links and components complete it.
-    return b"".join((head[:-1], b',"sync":', sync, b",", reversal[1:-1], b',"components":', components, b"}"))
+    cost = _dumps(cost_json(order, rows))
+    # head is the JSON object of the order's own fields; sync, reversal links, components and cost complete it.
+    return b"".join((head[:-1], b',"sync":', sync, b",", reversal[1:-1], b',"components":', components,
+                     b',"cost":', cost, b"}"))
 
 
 def clear() -> None:

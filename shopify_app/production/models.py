@@ -3,7 +3,7 @@
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db_types import Quantity, UTCDateTime, utcnow
+from ..db_types import ExactDecimal, Quantity, UTCDateTime, utcnow
 from ..extensions import db
 
 
@@ -39,6 +39,12 @@ class ProductionOrder(db.Model):
     # The completed order this one reverses (SPEC §11); set once, at creation, by the server.
     reversal_of: Mapped[int | None] = mapped_column(
         ForeignKey("production_orders.id", ondelete="SET NULL"), index=True)
+    # Costing (SPEC §9): money the merchant enters, and the material unit costs the order is
+    # priced with ({"currency", "unitCosts": {variant id: amount text or null}}), refreshed on
+    # every write until completion, which freezes them.
+    labour_cost = mapped_column(ExactDecimal)
+    overhead_cost = mapped_column(ExactDecimal)
+    cost_basis: Mapped[dict | None] = mapped_column(JSON)
 
     components: Mapped[list["Component"]] = relationship(
         back_populates="order", order_by="Component.id", cascade="all, delete-orphan",

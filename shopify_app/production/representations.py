@@ -9,7 +9,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from ..fields import OrderType, Quantity, SignedQuantity, SyncMode, Unit
+from ..costing.blocks import order_cost
+from ..fields import CostUpdate, MoneyOut, OrderType, Quantity, SignedQuantity, SyncMode, Unit
 from ..sync.status import summaries
 from . import lifecycle
 from .models import Component, OrderEvent, ProductionOrder
@@ -80,6 +81,33 @@ class SyncOut(ResponseModel):
     failed_variant_ids: list[str]
 
 
+class CostMaterialOut(ResponseModel):
+    variant_id: str
+    quantity: SignedQuantity
+    unit_cost: MoneyOut | None
+    total: MoneyOut | None
+
+
+class CostOutputOut(ResponseModel):
+    component_id: int
+    variant_id: str
+    quantity: SignedQuantity
+    unit_cost: MoneyOut | None = Field(description="4 places; null when the quantity is 0 or a cost is unknown.")
+
+
+class CostOut(ResponseModel):
+    """SPEC §9: what the batch costs (estimated) or cost (final), rounded once at the end."""
+
+    currency: str | None
+    state: Literal["estimated", "final", "incomplete", "not_applicable"]
+    materials: list[CostMaterialOut]
+    materials_total: MoneyOut | None
+    labour_cost: MoneyOut | None
+    overhead_cost: MoneyOut | None
+    total: MoneyOut | None
+    outputs: list[CostOutputOut]
+
+
 class OrderSummaryOut(ResponseModel):
     id: int
     reference: str
@@ -97,7 +125,9 @@ class OrderSummaryOut(ResponseModel):
     version: int
     editable: bool
     available_actions: list[Literal["start", "complete", "cancel"]]
-    sync: SyncOut
+    labour_cost: MoneyOut | None
+    overhead_cost: MoneyOut | None
+    sync: SyncOut  # last: the cached detail appends it (detail_cache)
 
 
 class ReversalLinkOut(ResponseModel):
@@ -126,6 +156,7 @@ class ReversalFieldsOut(ResponseModel):
 
 class OrderOut(ReversalFieldsOut, OrderSummaryOut):  # this base order keeps the summary fields first
     components: list[ComponentOut]
+    cost: CostOut
 
 
 class OutputOut(ResponseModel):
@@ -170,6 +201,7 @@ class SettingsOut(ResponseModel):
     sync_production_orders_to_shopify_by_default: bool
     default_location_id: str | None
     sync_mode: SyncMode
+    cost_update: CostUpdate
 
 
 def _order_fields(order: ProductionOrder, sync: dict) -> dict:
@@ -191,6 +223,8 @@ def _order_fields(order: ProductionOrder, sync: dict) -> dict:
         "editable": lifecycle.is_editable(order.status),
         "available_actions": lifecycle.available_actions(order.status),
         "sync": sync,
+        "labour_cost": order.labour_cost,
+        "overhead_cost": order.overhead_cost,
     }
 
 
@@ -217,6 +251,7 @@ def order_json(order: ProductionOrder) -> dict:
     fields = _order_fields(order, summaries([order])[order.id].as_fields())
     fields.update(links(order))
     fields["components"] = [component_fields(c) for c in order.components]
+    fields["cost"] = cost_json(order)
     return OrderOut.model_validate(fields).model_dump(mode="json")
 
 
@@ -229,11 +264,20 @@ def order_json_parts(order: ProductionOrder) -> tuple[dict, list]:
     fields.update(reversal_of=None, reversal_of_reference=None, reversed_by=[], reversible=False,
                   left_to_reverse=[])  # read fresh too
     fields["components"] = [component_fields(c) for c in order.components]
+    fields["cost"] = CostOut(currency=None, state="not_applicable", materials=[], materials_total=None,
+                             labour_cost=None, overhead_cost=None, total=None, outputs=[])
     out = OrderOut.model_validate(fields).model_dump(mode="json")
     out.pop("sync")
     for name in ReversalFieldsOut.model_fields:
         out.pop(to_camel(name))
+    out.pop("cost")  # read on every request: unit costs change without a version bump
     return out, out.pop("components")
+
+
+def cost_json(order: ProductionOrder, rows=None) -> dict:
+    """The `cost` block of one order (`rows` as costing.blocks.order_rows gives them, if at hand)."""
+    block = order_cost(order, rows)
+    return CostOut.model_validate(block, from_attributes=True).model_dump(mode="json")
 
 
 def sync_json(order: ProductionOrder, latest_pushes: dict | None = None) -> dict:
@@ -280,4 +324,5 @@ def settings_json(settings) -> dict:
         sync_production_orders_to_shopify_by_default=settings.sync_by_default,
         default_location_id=settings.default_location_id,
         sync_mode=settings.sync_mode,
+        cost_update=settings.cost_update,
     ).model_dump(mode="json")

@@ -4,7 +4,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field, RootModel, StringConstraints
 
-from ..fields import SET_BY_SERVER, StrictBool, NO_NUL_PATTERN, TRIMMED_PATTERN, Id, IsoDate, LocationGID, NoNul, OrderType, PositiveQuantity, Quantity, ShortText, Unit, VariantGID
+from ..fields import MoneyIn, SET_BY_SERVER, StrictBool, NO_NUL_PATTERN, TRIMMED_PATTERN, Id, IsoDate, LocationGID, NoNul, OrderType, PositiveQuantity, Quantity, ShortText, Unit, VariantGID
 from ..validation import RequestModel
 
 MAX_COMPONENTS_PER_ORDER = 1000
@@ -17,7 +17,7 @@ Notes = Annotated[str, StringConstraints(strict=True, max_length=5000, pattern=N
 ORDER_SERVER_FIELDS = {
     name: SET_BY_SERVER
     for name in ("id", "status", "startedAt", "completedAt", "cancelledAt", "createdAt",
-                 "updatedAt", "version", "editable", "availableActions", "sync")
+                 "updatedAt", "version", "editable", "availableActions", "sync", "cost")
 }
 ORDER_SERVER_FIELDS["status"] = "changes only through the start, complete and cancel actions."
 ORDER_SERVER_FIELDS.update({name: "is set by the server when an order is reversed (POST …/reverse)."
@@ -124,6 +124,8 @@ class OrderCreate(RequestModel):
     planned_start_date: IsoDate | None = None
     notes: Notes | None = None
     sync_production_order_to_shopify: StrictBool | None = None
+    labour_cost: MoneyIn | None = None
+    overhead_cost: MoneyIn | None = None
     components: Annotated[list[DraftComponentIn], Field(max_length=MAX_COMPONENTS_PER_ORDER)] = []
 
 
@@ -142,6 +144,8 @@ class OrderPatch(RequestModel):
     planned_start_date: IsoDate | None = None
     notes: Notes | None = None
     sync_production_order_to_shopify: StrictBool | None = None
+    labour_cost: MoneyIn | None = None
+    overhead_cost: MoneyIn | None = None
     components: Annotated[list[ComponentReplace], Field(max_length=MAX_COMPONENTS_PER_ORDER)] = None
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..boms.service import active_bom_for_order
+from ..costing.blocks import freeze_order_costs
 from ..db_types import utcnow
 from ..errors import Conflict, InvalidTransition, ValidationFailed, VersionMismatch
 from ..extensions import db
@@ -36,6 +37,8 @@ ORDER_FIELDS = {  # schema field -> (API name, model attribute), for the fields 
     "planned_start_date": ("plannedStartDate", "planned_start_date"),
     "notes": ("notes", "notes"),
     "sync_production_order_to_shopify": ("syncProductionOrderToShopify", "sync_to_shopify"),
+    "labour_cost": ("labourCost", "labour_cost"),
+    "overhead_cost": ("overheadCost", "overhead_cost"),
 }
 COMPONENT_FIELDS = ROW_FIELDS
 
@@ -133,6 +136,7 @@ def create_order(shop: Shop, data, *, actor: str) -> ProductionOrder:
         type=body.type, status=OrderStatus.DRAFT.value, location_id=body.location_id,
         planned_start_date=body.planned_start_date, notes=body.notes,
         sync_to_shopify=body.sync_production_order_to_shopify, created_at=now, updated_at=now,
+        labour_cost=body.labour_cost, overhead_cost=body.overhead_cost,
     )
     db.session.add(order)
     db.session.flush()  # assigns the order's id
@@ -357,6 +361,7 @@ def complete_order(order: ProductionOrder, shop: Shop, *, actor: str, expected_v
     for component in order.components:
         set_committed_value(component, "quantity_planned", component.quantity_produced)
     order.status, order.completed_at = new_status.value, now
+    freeze_order_costs(order)  # the final cost keeps the unit costs known at this moment
     return _commit(order, shop, lifecycle.TRANSITION_EVENTS[Action.COMPLETE], actor, changes)
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from ..admin_api.documents import CATALOGUE_IDS
 from ..admin_api.errors import ReauthRequired, ShopifyError
 from ..admin_api.graphql import AdminGraphQL
+from ..costing import unit_costs
 from ..errors import ServiceUnavailable, Unauthorized, ValidationFailed
 from ..shops.models import Shop
 
@@ -40,7 +41,7 @@ class CatalogueEntry:
 
 def _lookup(shop: Shop, ids: list[str]) -> dict[str, CatalogueEntry]:
     client = AdminGraphQL(shop)
-    found = {}
+    found, costs = {}, {}
     for start in range(0, len(ids), NODES_PER_CALL):
         chunk = ids[start:start + NODES_PER_CALL]
         data = client.execute("CatalogueIds", CATALOGUE_IDS, {"ids": chunk}, size=len(chunk))
@@ -49,8 +50,12 @@ def _lookup(shop: Shop, ids: list[str]) -> dict[str, CatalogueEntry]:
                 continue  # unknown, deleted or another shop's id: null, as Shopify answers
             if node.get("__typename") == "ProductVariant" and "/ProductVariant/" in gid:
                 found[gid] = CatalogueEntry(node.get("displayName") or "", node.get("sku") or "")
+                cost = unit_costs.from_item(node.get("inventoryItem"))
+                if cost is not None:
+                    costs[gid] = cost
             elif node.get("__typename") == "Location" and "/Location/" in gid:
                 found[gid] = CatalogueEntry(node.get("name") or "", "", bool(node.get("isActive")))
+    unit_costs.remember(shop.id, costs)  # committed with the write the check guards (SPEC §9)
     return found
 
 

@@ -7,6 +7,7 @@ from ..db_types import UTCDateTime, utcnow
 from ..extensions import db
 
 SYNC_MODES = ("on_complete", "live")
+COST_UPDATES = ("off", "batch", "weighted_average")
 
 
 class Shop(db.Model):
@@ -47,6 +48,7 @@ class ShopSettings(db.Model):
     sync_by_default: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     default_location_id: Mapped[str | None] = mapped_column(String(64))
     sync_mode: Mapped[str] = mapped_column(String(16), nullable=False, default="on_complete")
+    cost_update: Mapped[str] = mapped_column(String(24), nullable=False, default="off")
     updated_at = mapped_column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
     shop: Mapped[Shop] = relationship(back_populates="settings")

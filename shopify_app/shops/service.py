@@ -3,18 +3,20 @@
 from sqlalchemy import select
 
 from ..extensions import db
-from ..fields import LocationGID, SyncMode
+from ..fields import CostUpdate, LocationGID, SyncMode
 from ..sync import outbox
 from ..validation import RequestModel, parse
 from .models import Shop, ShopSettings
 
 
 class SettingsIn(RequestModel):
-    """PUT /api/settings replaces all three fields; none may be left out."""
+    """PUT /api/settings replaces the three original fields (none may be left out); the ones
+    added later (SPEC §1) are optional and keep their stored value when left out."""
 
     sync_production_orders_to_shopify_by_default: bool
     default_location_id: LocationGID | None
     sync_mode: SyncMode
+    cost_update: CostUpdate = None
 
     model_config = {**RequestModel.model_config, "strict": True}
 
@@ -28,7 +30,7 @@ def find_installed_shop(domain: str) -> Shop | None:
 def create_shop(domain: str, *, installed_at) -> Shop:
     """A new shop row with default settings (the caller commits)."""
     shop = Shop(domain=domain, installed_at=installed_at)
-    shop.settings = ShopSettings(sync_by_default=False, sync_mode="on_complete")
+    shop.settings = ShopSettings(sync_by_default=False, sync_mode="on_complete", cost_update="off")
     db.session.add(shop)
     return shop
 
@@ -41,6 +43,8 @@ def update_settings(shop: Shop, data) -> ShopSettings:
     settings.sync_by_default = body.sync_production_orders_to_shopify_by_default
     settings.default_location_id = body.default_location_id
     settings.sync_mode = body.sync_mode
+    if body.cost_update is not None:
+        settings.cost_update = body.cost_update
     if switching_to_live:
         outbox.queue_live_pushes(shop.id)
     db.session.commit()

@@ -10,6 +10,7 @@ from sqlalchemy import update
 from ..admin_api.documents import ADJUST_INVENTORY
 from ..admin_api.errors import GraphQLError, OAuthRefused, ReauthRequired, ShopifyUnavailable
 from ..admin_api.graphql import AdminGraphQL, backoff_delay
+from ..costing import writes as cost_writes
 from ..db_types import utcnow
 from ..extensions import db
 from ..production.models import OrderEvent, ProductionOrder
@@ -123,10 +124,14 @@ class PushSender:
         """The mutation's variables (only the changes with a nonzero integer) and the receipt's
         skeleton: per change, the inventory item and its history link in Shopify."""
         sent = [c for c in batch.changes if c["delta"]]
-        items = inventory_items.resolve(self.client, [c["variantId"] for c in sent])
+        # A completed order's cost write needs the cost per item as it is right before the output
+        # is added (SPEC §9): this same lookup reads it, bypassing the cache.
+        fresh = self.order.status == "completed" and self.shop.settings.cost_update != "off"
+        items = inventory_items.resolve(self.client, [c["variantId"] for c in sent], fresh=fresh)
         batch.receipt = [
             {"inventoryItemId": items[c["variantId"]].item_id, "inventoryHistoryUrl": items[c["variantId"]].history_url,
-             "quantityAfterChange": None} if c["delta"] and items.get(c["variantId"]) else None
+             "quantityAfterChange": None, "unitCost": _cost_text(items[c["variantId"]])}
+            if c["delta"] and items.get(c["variantId"]) else None
             for c in batch.changes]
         changes = []
         for change in sent:
@@ -215,10 +220,17 @@ class PushSender:
         for batch in self.push.batches:
             for change in batch.changes:
                 applied[f"{change['variantId']}@{change['locationId']}"] = [None, change["delta"]]
-        # Every batch is applied now: the accounts' frozen deltas are all in Shopify.
+        # Every batch is applied now: the accounts' frozen deltas are all in Shopify. A completed
+        # order's cost write is frozen in the same commit, then sent (and resent) from that value.
+        cost_writes.plan(self.order, self.shop, self.push)
         if not self._settle(("sync_succeeded", applied), status=SUCCEEDED, finished_at=utcnow(), last_error=None):
             return "lease_lost"
         log.info("push %s of order %s applied in Shopify", self.push.id, self.order.id)
+        try:
+            cost_writes.send_due(order_id=self.order.id)
+        except Exception:  # the push stands; the worker's next pass sends the frozen value again
+            db.session.rollback()
+            log.exception("cost write of order %s will be retried", self.order.id)
         return SUCCEEDED
 
     def _fail(self, message: str) -> str:
@@ -243,6 +255,11 @@ class PushSender:
         if not self._settle(None, last_error=message, next_attempt_at=utcnow() + timedelta(seconds=delay)):
             return "lease_lost"
         return SENDING
+
+
+def _cost_text(item) -> str | None:
+    cost = item.unit_cost
+    return None if cost is None or cost[0] is None else format(cost[0], "f")
 
 
 def _receipt(batch: SyncBatch, group: dict) -> list:

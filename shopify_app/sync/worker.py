@@ -28,6 +28,7 @@ from sqlalchemy.orm import aliased
 
 from ..admin_api.graphql import known_cost
 from ..admin_api.throttle import throttle
+from ..costing import writes as cost_writes
 from ..db_types import utcnow
 from ..extensions import db
 from ..shops.models import Shop
@@ -150,6 +151,11 @@ def run_once(worker_id: str) -> int:
             log.exception("push %s crashed; its lease will expire and it will be retried", push_id)
             _release(push_id, worker_id, retry_in=30.0, sending_only=True)
         processed += 1
+    try:  # cost writes whose first send failed or was lost: the same frozen value again
+        processed += cost_writes.send_due()
+    except Exception:
+        db.session.rollback()
+        log.exception("cost writes failed; they stay due")
     return processed
 
 

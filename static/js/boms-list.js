@@ -1,5 +1,6 @@
 // The bill of materials list: active or not, what each BOM makes, how many materials, an empty state.
 import { api, pageUrl } from "./api.js";
+import { moneyFormat } from "./order-cost.js";
 import { $, badge, fill, h, showApiError, showFlash, timeElement } from "./ui.js";
 
 const ACTIVE = { true: ["Active", "success"], false: ["Inactive", "neutral"] };
@@ -15,6 +16,9 @@ function bomRow(bom) {
       h("span", { class: "cell-title" }, output),
       h("span", { class: "cell-meta" }, meta.filter(Boolean).join(" · "))),
     h("td", { class: "numeric" }, `${count} ${count === 1 ? "material" : "materials"}`),
+    h("td", { class: "numeric" }, bom.estimatedUnitCost === null
+      ? h("span", { class: "subdued", title: "A material's cost per item has not been read from Shopify yet" }, "—")
+      : moneyFormat(bom.costCurrency, 2).format(bom.estimatedUnitCost)),
     h("td", {}, timeElement(bom.updatedAt)));
 }
 

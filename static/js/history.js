@@ -14,7 +14,10 @@ const EVENT_TITLES = {
   sync_failed: "Shopify inventory update failed",
   sync_resolved: "Shopify inventory update settled",
   reversed: "Reversal created",
+  cost_updated: "Cost per item set in Shopify",
 };
+const twoPlaces = new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 4 });
+const moneyText = (amount) => (amount === null || amount === undefined ? "none" : twoPlaces.format(Number(amount)));
 const QUIET_FIELDS = new Set(["startedAt", "completedAt", "cancelledAt"]); // the event's own time says it
 const ROW_FIELD = /^components\.(\d+)\.(\w+)$/;
 const ROW = /^components\.(\d+)$/;
@@ -77,6 +80,7 @@ function value(context, field, raw) {
     case "locationId": return locationName(context, raw);
     case "syncProductionOrderToShopify": return raw ? "yes" : "no";
     case "plannedStartDate": return formatDate(raw);
+    case "labourCost": case "overheadCost": return moneyText(raw);
     case "unit": return UNITS[raw] || raw;
     case "quantityPlanned":
     case "quantityProduced": return formatQuantity(raw);
@@ -118,6 +122,8 @@ function lines(context, event) {
       out.push("Reverses an earlier order (linked above)");
     } else if (key === "batchId") {
       continue;
+    } else if (event.type === "cost_updated") {
+      out.push(`${context.variants.get(key) || key}: ${moneyText(before)} → ${moneyText(after)}`);
     } else {
       const label = FIELD_LABELS[key] || key;
       out.push(before === null && event.type === "created"

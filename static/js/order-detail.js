@@ -2,6 +2,7 @@
 import { ApiError, api, loadLocations, pageUrl } from "./api.js";
 import { historyItems } from "./history.js";
 import { confirmReverse, drawReversalLinks } from "./order-reversal.js";
+import { drawCost } from "./order-cost.js";
 import {
   $, TYPES, UNITS, announce, clearBanner, fill, formatDate, formatQuantity, gidNumber, h, showApiError, showFlash,
   statusBadge, syncBadge, timeElement, whileBusy,
@@ -215,6 +216,7 @@ function draw() {
   drawHeader();
   drawDetails();
   drawComponents();
+  drawCost(order, variantTitles());
   drawSync();
   drawReversalLinks(order);
   $("#order-loading").hidden = true;

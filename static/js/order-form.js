@@ -4,7 +4,7 @@
 import { ApiError, Decimal, api, loadLocations, pageUrl } from "./api.js";
 import { addRow, renumber, rowMaterials, rowValues, rows, showProduced } from "./component-rows.js";
 import { lockForReversal } from "./order-reversal.js";
-import { parseQuantity } from "./numbers.js";
+import { formatForInput, parseQuantity } from "./numbers.js";
 import { pickBoms, pickVariants, pickerAvailable } from "./picker.js";
 import {
   $, announce, clearBanner, clearFieldErrors, flashNext, h, showApiError, showBanner, whileBusy,
@@ -25,9 +25,23 @@ const inProgress = () => Boolean(order && order.status === "in_progress");
 
 // ------------------------------------------------------------------ reading and checking the form
 
+// Labour and overhead: money in the merchant's locale, cents at most; empty is "none" (null).
+function moneyField(id) {
+  const text = $(id).value.trim();
+  if (!text) return { value: null };
+  const parsed = parseQuantity(text);
+  if (parsed.error) return parsed;
+  if ((parsed.value.split(".")[1] || "").length > 2) return { error: "Use at most 2 decimal places (cents)." };
+  return { value: parsed.value };
+}
+
 function orderFields() {
   const notes = $("#notes").value;
+  const labour = moneyField("#labour-cost");
+  const overhead = moneyField("#overhead-cost");
   return {
+    labourCost: labour.value === null || labour.error ? null : new Decimal(labour.value),
+    overheadCost: overhead.value === null || overhead.error ? null : new Decimal(overhead.value),
     reference: $("#reference").value.trim(),
     type: $("#type").value,
     locationId: $("#location").value.trim() || null,
@@ -55,6 +69,10 @@ function problems() {
   const found = {};
   const fields = orderFields();
   if (!fields.reference) found.reference = "Enter a reference for the order.";
+  for (const [id, path] of [["#labour-cost", "labourCost"], ["#overhead-cost", "overheadCost"]]) {
+    const { error } = moneyField(id);
+    if (error) found[path] = error;
+  }
   if (fields.locationId && !LOCATION_GID.test(fields.locationId)) {
     found.locationId = "Enter a location ID like gid://shopify/Location/123, or leave it empty.";
   }
@@ -208,6 +226,8 @@ function fillForm() {
   $("#type").value = order.type;
   $("#planned-start").value = order.plannedStartDate || "";
   $("#notes").value = order.notes || "";
+  $("#labour-cost").value = order.labourCost === null ? "" : formatForInput(order.labourCost);
+  $("#overhead-cost").value = order.overheadCost === null ? "" : formatForInput(order.overheadCost);
   const sync = order.syncProductionOrderToShopify;
   $("#sync").value = sync === null ? "default" : String(sync);
   showProduced(inProgress());

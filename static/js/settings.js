@@ -25,6 +25,8 @@ function show(settings) {
   $("#sync-default").checked = settings.syncProductionOrdersToShopifyByDefault;
   const mode = form.querySelector(`input[name="syncMode"][value="${settings.syncMode}"]`);
   if (mode) mode.checked = true;
+  const costUpdate = form.querySelector(`input[name="costUpdate"][value="${settings.costUpdate}"]`);
+  if (costUpdate) costUpdate.checked = true;
   warnAboutLocation();
 }
 
@@ -40,6 +42,7 @@ form.addEventListener("submit", async (event) => {
     syncProductionOrdersToShopifyByDefault: $("#sync-default").checked,
     defaultLocationId: $("#default-location").value || null,
     syncMode: mode ? mode.value : null,
+    costUpdate: (form.querySelector('input[name="costUpdate"]:checked') || { value: "off" }).value,
   };
   try {
     await whileBusy($("#save-settings"), async () => show(await api("PUT", "/settings", { body })));

@@ -208,6 +208,7 @@ export const FIELD_LABELS = {
   syncMode: "Sync mode",
   name: "Name", outputVariantId: "Variant ID of the product made", outputTitle: "Product title", outputSku: "SKU",
   active: "Active", lines: "Materials", quantityPerUnit: "Quantity per unit",
+  labourCost: "Labour cost", overheadCost: "Overhead cost", costUpdate: "Cost per item in Shopify",
 };
 
 /**
