@@ -24,11 +24,12 @@ class SyncSummary:
     adjustments: list[dict] = field(default_factory=list)
     review: list[dict] = field(default_factory=list)
     failed_variant_ids: list[str] = field(default_factory=list)
+    retry_helps: bool = False
 
     def as_fields(self) -> dict:
         return {"state": self.state, "last_synced_at": self.last_synced_at, "last_error": self.last_error,
                 "attempts": self.attempts, "adjustments": self.adjustments, "review": self.review,
-                "failed_variant_ids": self.failed_variant_ids}
+                "failed_variant_ids": self.failed_variant_ids, "retry_helps": self.retry_helps}
 
 
 def _entries(changes: list, receipt: list | None, group_id: str | None, at) -> list[dict]:
@@ -90,9 +91,11 @@ def summaries(orders, latest_pushes: dict | None = None) -> dict[int, SyncSummar
             summary.attempts, summary.last_error = push.attempts, push.last_error
             if push.status in OPEN_STATES:
                 summary.state = "pending"
+                summary.retry_helps = push.last_error is not None  # waiting out a backoff: "now" helps
             elif push.status == FAILED:
                 summary.state = "failed"
                 summary.failed_variant_ids = list(failed[order.id])
+                summary.retry_helps = push.retry_helps is not False  # unknown (failed before 0011): offer it
         if order.id in reviewing:
             # An older push waiting for the merchant outranks a later one that went through.
             summary.state = "needs_review"

@@ -107,8 +107,11 @@ const SYNC_TEXT = {
     ? "Whether this order updates Shopify inventory is decided when it starts, from the shop's default in Settings."
     : "This order does not update Shopify inventory."),
   pending: () => "Sending the produced quantities to Shopify… This page updates by itself.",
-  failed: () => "Shopify did not accept the last update. Fix the problem below (for example in Shopify), then retry"
-    + " — or leave the products Shopify refused out of this order's sync.",
+  failed: (o) => (o.sync.retryHelps
+    ? "Shopify did not accept the last update. Fix the problem below in Shopify, then retry"
+      + " — or leave the products Shopify refused out of this order's sync."
+    : "Shopify refused the last update, and a retry would be refused the same way. Leave the products"
+      + " Shopify refused out of this order's sync: the rest is sent again, and the choice is kept in the history."),
   needs_review: () => "An update may or may not have reached Shopify. Check below and tell the app which.",
   synced: (o) => (o.sync.adjustments.length
     ? "Shopify inventory has everything this order produced."
@@ -129,8 +132,8 @@ function drawSync() {
   $("#sync-error-text").textContent = sync.lastError || "";
   fill($("#sync-last"), sync.lastSyncedAt ? timeElement(sync.lastSyncedAt) : "Never");
   $("#sync-attempts").textContent = String(sync.attempts);
-  // Only where a retry helps: a failed push, or one waiting out a backoff after an error.
-  $("#retry-sync").hidden = !(sync.state === "failed" || (sync.state === "pending" && sync.lastError));
+  // Only where a retry helps (the server knows: a backoff to cut short, a failure fixable in Shopify).
+  $("#retry-sync").hidden = !sync.retryHelps;
   $("#skip-sync").hidden = !(sync.state === "failed" && sync.failedVariantIds.length);
   const titles = variantTitles();
   const history = (url) => (url ? h("a", { href: url, target: "_top", rel: "noopener" }, "Inventory history") : "—");
@@ -402,9 +405,12 @@ $("#review-batches").addEventListener("click", (event) => {
 
 function confirmSkip() {
   const titles = variantTitles();
-  const named = order.sync.lastError || "";
+  // Pre-check what Shopify's refusal names: by “title”, or by GID for a variant without one.
+  const error = order.sync.lastError || "";
+  const named = (variantId) => error.includes(variantId)
+    || (titles.has(variantId) && error.includes(`“${titles.get(variantId)}”`));
   fill($("#skip-choices"), order.sync.failedVariantIds.map((variantId, index) => h("label", { class: "choice" },
-    h("input", { type: "checkbox", value: variantId, id: `skip-${index}`, checked: named.includes(variantId) }),
+    h("input", { type: "checkbox", value: variantId, id: `skip-${index}`, checked: named(variantId) }),
     " ", h("bdi", {}, titles.get(variantId) || variantId))));
   const dialog = $("#skip-dialog");
   dialog.returnValue = "";
