@@ -111,6 +111,7 @@ def test_a_failed_variant_can_be_left_out_and_the_rest_is_pushed_again(harness):
     assert done["sync"]["state"] == "synced"
     assert fake.store.available(api.shop, CANDLE, L1) == 3
     assert {a["variantId"] for a in done["sync"]["adjustments"]} == {CANDLE}
+    assert done["sync"]["skippedVariantIds"] == [WAX] and failed["sync"]["skippedVariantIds"] == []
     events = api("GET", f"{ORDERS}/{order.id}/events")["items"]
     resolved = [e for e in events if e["type"] == "sync_resolved"]
     assert resolved[0]["changes"] == {"skippedVariants": [None, [WAX]]} and resolved[0]["actor"] == "7001"

@@ -79,6 +79,8 @@ class SyncOut(ResponseModel):
     failed_variant_ids: list[str]
     # Whether POST …/sync can help: false when the push failed in a way a retry repeats (settle instead).
     retry_helps: bool
+    # Variants the merchant left out of this order's sync (POST …/sync/skip): never sent for it.
+    skipped_variant_ids: list[str]
 
 
 class OrderSummaryOut(ResponseModel):
@@ -201,7 +203,8 @@ def order_json_parts(order: ProductionOrder) -> tuple[dict, list]:
     (`sync` left out) and its components."""
     # A placeholder, dropped below: the real sync block is read on every request.
     fields = _order_fields(order, SyncOut(state="off", last_synced_at=None, last_error=None, attempts=0,
-                                          adjustments=[], review=[], failed_variant_ids=[], retry_helps=False))
+                                          adjustments=[], review=[], failed_variant_ids=[], retry_helps=False,
+                                          skipped_variant_ids=[]))
     fields["components"] = [component_fields(c) for c in order.components]
     out = OrderOut.model_validate(fields).model_dump(mode="json")
     out.pop("sync")

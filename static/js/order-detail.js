@@ -113,7 +113,10 @@ const SYNC_TEXT = {
     : "Shopify refused the last update, and a retry would be refused the same way. Leave the products"
       + " Shopify refused out of this order's sync: the rest is sent again, and the choice is kept in the history."),
   needs_review: () => "An update may or may not have reached Shopify. Check below and tell the app which.",
-  synced: (o) => (o.sync.adjustments.length
+  synced: (o) => (o.sync.skippedVariantIds.length
+    ? `Shopify inventory has everything this order produced, except what was left out of its sync: ${
+      o.sync.skippedVariantIds.map((id) => variantTitles().get(id) || id).join(", ")}.`
+    : o.sync.adjustments.length
     ? "Shopify inventory has everything this order produced."
     : o.status === "in_progress" || o.status === "draft"
       ? "Produced quantities are sent to Shopify when the order is completed (or as you record them, with live sync)."
