@@ -4,7 +4,9 @@ Each test does what the merchant does: the ready demo and its checklist, the con
 completing (and focus that never lands on an action), why an order will not reach Shopify, honest
 cancel text, the settings warning, mistyped variant ids refused at save and at start, quantities in
 the browser's locale, the all-or-nothing save with the unsaved-changes prompt, the list's columns and
-search, friendly pages for unknown orders, and Retry sync only where it helps.
+search, friendly pages for unknown orders, Retry sync only where it helps, and settling an order
+whose variant was deleted in Shopify. Every test runs on SQLite, then on PostgreSQL: `demo_site` is
+overridden here by a module-scoped parameter over the two demos of browser_support.
 """
 
 import re
@@ -12,6 +14,7 @@ import re
 import pytest
 
 from shopify_app.devshop import DEMO_SHOP
+from shopify_app.sync import inventory_items
 
 from .browser_support import (
     JAR, SYNC_TIMEOUT_MS, TIMEOUT_MS, VIEWPORT, WAX, WICK, WORKSHOP, require_browser, screenshot,
@@ -22,6 +25,17 @@ require_browser()
 from playwright.sync_api import expect  # noqa: E402  (only once the browser is known to be there)
 
 JAR_CANDLE = "gid://shopify/ProductVariant/8005"
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def demo_site(request, demo_site):
+    """The demo on SQLite (conftest's `demo_site`), then on PostgreSQL; each has its own fake store."""
+    # Both stores are DEMO_SHOP, and the sync caches Shopify's answers per shop domain for the
+    # process: what one store said about a variant must not answer for the other.
+    inventory_items._cache.clear()
+    yield demo_site if request.param == "sqlite" else request.getfixturevalue("pg_demo_site")
+    inventory_items._cache.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -336,3 +350,94 @@ def test_unknown_orders_get_a_friendly_page_with_a_way_back(page, page_watch):
         expect(page.get_by_role("heading", name="This production order could not be found")).to_be_visible()
         expect(page.get_by_role("link", name="Back to production orders")).to_be_visible()
         expect(page.get_by_label("Reference")).to_have_count(0)
+
+
+# ------------------------------------------------------------------ 3, 9: a failed sync is settled or retried
+
+
+def completed_in_the_ui(page, demo_site, reference: str, variant: int, title: str) -> int:
+    """An order making `variant` from jars, started while `variant` exists, completed by the merchant
+    through the confirmation; returns its id."""
+    api = demo_site.api
+    gid = f"gid://shopify/ProductVariant/{variant}"
+    order = api.create_order(reference, [{"variantId": gid, "quantityPlanned": 2, "materials": [
+        {"variantId": JAR, "quantityPerUnit": 1}]}])
+    api.record_produced(api.transition(order, "start"), {gid: 2})
+    return order["id"]
+
+
+def confirm_completion(page, order_id: int, reference: str):
+    open_order(page, order_id, "In progress")
+    page.get_by_role("button", name="Mark complete").click()
+    page.get_by_role("dialog", name=f"Mark {reference} complete?").get_by_role("button", name="Mark complete").click()
+    expect(page.locator("#order-status")).to_have_text("Completed")
+
+
+def test_an_order_whose_variant_was_deleted_in_shopify_is_settled_by_leaving_it_out(page, demo_site):
+    store, api = demo_site.services.store, demo_site.api
+    store.add_variant(DEMO_SHOP, 8092, "Gift candle", sku="DEMO-8092")
+    gift = "gid://shopify/ProductVariant/8092"
+    order_id = completed_in_the_ui(page, demo_site, "PO-GIFT", 8092, "Gift candle")
+    jars_before = store.available(DEMO_SHOP, JAR, WORKSHOP)
+    store.delete_variant(DEMO_SHOP, 8092)  # deleted in Shopify while the order was in progress
+
+    confirm_completion(page, order_id, "PO-GIFT")
+    expect(page.locator("#sync-badge")).to_have_text("Sync failed", timeout=SYNC_TIMEOUT_MS)
+    expect(page.locator("#sync-error")).to_contain_text("“Gift candle” no longer exists in Shopify")
+    expect(page.locator("#sync-error")).not_to_contain_text("gid://")  # the title, never a raw id
+    # A retry would be refused the same way: no Retry, the page says what to do instead.
+    expect(page.locator("#sync-text")).to_contain_text("a retry would be refused the same way")
+    expect(page.get_by_role("button", name="Retry sync")).to_be_hidden()
+    assert store.available(DEMO_SHOP, JAR, WORKSHOP) == jars_before  # nothing was applied
+    page.goto("/?q=PO-GIFT")
+    listed = page.get_by_role("row").filter(has=page.get_by_role("link", name="PO-GIFT"))
+    expect(listed).to_contain_text("Sync failed")
+
+    # Settle: leave the deleted product out; the jars are sent, the order stops being red.
+    open_order(page, order_id, "Completed")
+    expect(page.locator("#history-loading")).to_be_hidden()
+    screenshot(page, "order-sync-failed")
+    page.set_viewport_size(PHONE)  # the merchant on a phone: nothing wider than the screen
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "order-sync-failed-phone")
+    page.set_viewport_size(VIEWPORT)
+    page.get_by_role("button", name="Leave products out…").click()
+    dialog = page.get_by_role("dialog", name="Leave products out of this order's sync?")
+    expect(dialog.get_by_role("checkbox", name="Gift candle")).to_be_checked()  # the one Shopify named
+    expect(dialog.get_by_role("button", name="Keep them")).to_be_focused()
+    screenshot(page, "settle-failed-variant", full_page=False)
+    dialog.get_by_role("button", name="Leave out and resend").click()
+    expect(page.locator("#sync-badge")).to_have_text("Synced", timeout=SYNC_TIMEOUT_MS)
+    expect(page.locator("#sync-error")).to_be_hidden()
+    expect(page.locator("#sync-text")).to_have_text(
+        "Shopify inventory has everything this order produced, except what was left out of its sync: Gift candle.")
+    history = page.locator("#history")
+    expect(history).to_contain_text("Shopify inventory update failed")
+    expect(history).to_contain_text("Left out of this order's sync: Gift candle")
+    assert store.available(DEMO_SHOP, JAR, WORKSHOP) == jars_before - 2
+    assert [e["changes"] for e in api.events(order_id) if e["type"] == "sync_resolved"] == [
+        {"skippedVariants": [None, [gift]]}]
+    page.reload()  # without the passing toast
+    expect(page.locator("#sync-badge")).to_have_text("Synced")
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("#history-loading")).to_be_hidden()
+    screenshot(page, "order-settled")
+    page.goto("/?q=PO-GIFT")
+    expect(listed).to_contain_text("Synced")
+
+
+def test_retry_is_offered_when_a_fix_in_shopify_lets_the_same_update_through(page, demo_site):
+    store = demo_site.services.store
+    store.add_variant(DEMO_SHOP, 8093, "Tea light", sku="DEMO-8093")
+    order_id = completed_in_the_ui(page, demo_site, "PO-TEALIGHT", 8093, "Tea light")
+    store.set_tracked(DEMO_SHOP, "gid://shopify/ProductVariant/8093", False)
+
+    confirm_completion(page, order_id, "PO-TEALIGHT")
+    expect(page.locator("#sync-badge")).to_have_text("Sync failed", timeout=SYNC_TIMEOUT_MS)
+    expect(page.locator("#sync-error")).to_contain_text("Turn on inventory tracking for it, then retry the sync")
+    expect(page.locator("#sync-text")).to_contain_text("Fix the problem below in Shopify, then retry")
+    store.set_tracked(DEMO_SHOP, "gid://shopify/ProductVariant/8093", True)  # the merchant fixes it
+    page.get_by_role("button", name="Retry sync").click()
+    expect(page.locator("#sync-badge")).to_have_text("Synced", timeout=SYNC_TIMEOUT_MS)
+    expect(page.get_by_role("button", name="Retry sync")).to_be_hidden()
+    assert store.available(DEMO_SHOP, "gid://shopify/ProductVariant/8093", WORKSHOP) == 2
