@@ -178,6 +178,20 @@ def test_cancelling_a_syncing_order_in_progress_says_nothing_was_sent_yet(page, 
     expect(dialog.get_by_role("button", name="Keep order")).to_be_focused()
 
 
+def test_cancelling_a_live_order_in_progress_says_what_was_already_sent(page, demo_site):
+    api = demo_site.api
+    api.put_settings(True, WORKSHOP, mode="live")  # every recorded quantity is sent as it is recorded
+    order = api.transition(api.create_order("PO-CANCEL-LIVE", [{"variantId": WICK, "quantityPlanned": 3}]), "start")
+    api.record_produced(order, {WICK: 2})
+    open_order(page, order["id"], "In progress")
+    expect(page.locator("#sync-badge")).to_have_text("Synced", timeout=SYNC_TIMEOUT_MS)
+    page.get_by_role("button", name="Cancel", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Cancel PO-CANCEL-LIVE?")
+    expect(dialog).to_contain_text("Already sent to Shopify: +2 Cotton wick - 10 pack. That stays in Shopify")
+    dialog.get_by_role("button", name="Keep order").click()
+    expect(page.locator("#order-status")).to_have_text("In progress")
+
+
 def test_settings_warn_when_sync_is_on_without_a_default_location(page, demo_site):
     page.goto("/settings")
     warning = page.get_by_text("Orders without a location of their own will not start")
