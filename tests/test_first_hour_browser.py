@@ -57,6 +57,12 @@ def open_order(page, order_id: int, status: str):
     page.wait_for_load_state("networkidle")
 
 
+def form_ready(page):
+    """The order form's module has run (it focuses Reference once the locations are in): a click
+    on "Add from BOM" before that would do nothing."""
+    expect(page.get_by_label("Reference")).to_be_focused()
+
+
 def bom_id(demo_site) -> int:
     [bom] = [b for b in demo_site.api.call("GET", "/boms")["items"] if b["name"] == "Beeswax candle in a jar"]
     return bom["id"]
@@ -83,6 +89,7 @@ def test_the_ready_demo_completes_into_shopify_after_a_confirmation(page, demo_s
 
     # A new order from the demo's bill of materials, with no setting touched.
     page.get_by_role("link", name="Create production order").first.click()
+    form_ready(page)
     page.get_by_label("Reference").fill("PO-READY")
     page.get_by_role("button", name="Add from BOM").click()
     picker = page.get_by_role("dialog")
@@ -217,6 +224,7 @@ def test_settings_warn_when_sync_is_on_without_a_default_location(page, demo_sit
 def test_a_mistyped_variant_is_refused_at_save_and_a_deleted_one_at_start(page, demo_site, page_watch):
     page_watch.allow_http_errors(422)
     page.goto("/orders/new")
+    form_ready(page)
     page.get_by_label("Reference").fill("PO-TYPO")
     page.get_by_role("button", name="Add by variant ID").click()
     row = rows(page).nth(0)
@@ -253,6 +261,7 @@ def test_a_mistyped_variant_is_refused_at_save_and_a_deleted_one_at_start(page, 
 
 def test_quantities_follow_the_browsers_locale_and_never_guess(page, demo_site, chromium):
     page.goto("/orders/new")
+    form_ready(page)
     page.get_by_label("Reference").fill("PO-LOCALE-EN")
     page.get_by_role("button", name="Add by variant ID").click()
     row = rows(page).nth(0)
@@ -275,6 +284,7 @@ def test_quantities_follow_the_browsers_locale_and_never_guess(page, demo_site, 
         german = context.new_page()
         german.set_default_timeout(TIMEOUT_MS)
         german.goto("/orders/new")
+        form_ready(german)
         german.get_by_label("Reference").fill("PO-LOCALE-DE")
         german.get_by_role("button", name="Add by variant ID").click()
         row = german.locator("#components > li").nth(0)
