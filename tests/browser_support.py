@@ -19,6 +19,7 @@ import secrets
 import threading
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -171,15 +172,19 @@ class DemoSite:
             db.session.remove()
 
 
-def demo_config(tmp_path: Path) -> dict:
-    """`flask serve`'s demo configuration on a database of the test's own, with fast sync settings."""
+def demo_config(tmp_path: Path, database_url: str | None = None) -> dict:
+    """`flask serve`'s demo configuration on a database of the test's own (a SQLite file in
+    `tmp_path` unless `database_url` is given), with fast sync settings."""
     from cryptography.fernet import Fernet
 
     from shopify_app.demo import demo_overrides
 
     return {
         **demo_overrides(str(tmp_path)),
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        "SQLALCHEMY_DATABASE_URI": database_url or f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        # One demo shop serves a whole session of tests, far faster than a merchant clicks: the
+        # production default (600/minute) would answer 429 midway. The limit has tests of its own.
+        "RATE_LIMIT_PER_SHOP": "1000/second",
         # Kept out of the project's instance/ folder.
         "SECRET_KEY": secrets.token_urlsafe(32),
         "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
@@ -191,29 +196,28 @@ def demo_config(tmp_path: Path) -> dict:
     }
 
 
-def migrated_demo_app(tmp_path: Path, **extra):
-    """The demo app on a freshly migrated SQLite file in `tmp_path`."""
+def migrated_demo_app(tmp_path: Path, database_url: str | None = None, **extra):
+    """The demo app on a freshly migrated database (a SQLite file in `tmp_path` by default)."""
     from flask_migrate import upgrade
 
     from shopify_app import create_app
     from shopify_app.extensions import db
 
-    app = create_app({**demo_config(tmp_path), **extra})
+    app = create_app({**demo_config(tmp_path, database_url), **extra})
     with app.app_context():
         upgrade()
         db.session.remove()
     return app
 
 
-@pytest.fixture(scope="session")
-def demo_site(tmp_path_factory):
-    """The demo app served on 127.0.0.1 beside its fake Shopify and sync worker, for the whole session."""
+@contextmanager
+def served_demo(app):
+    """`app` served on 127.0.0.1 beside its own fake Shopify and sync worker, until the block ends."""
     from werkzeug.serving import make_server
 
     from shopify_app.demo import DemoServices
     from shopify_app.extensions import db
 
-    app = migrated_demo_app(tmp_path_factory.mktemp("browser-demo"))
     services = DemoServices(app).start()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="browser-test-server", daemon=True)
@@ -227,6 +231,35 @@ def demo_site(tmp_path_factory):
         services.stop()
         with app.app_context():
             db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_site(tmp_path_factory):
+    """The demo on a SQLite file, for the whole session."""
+    with served_demo(migrated_demo_app(tmp_path_factory.mktemp("browser-demo"))) as site:
+        yield site
+
+
+@pytest.fixture(scope="session")
+def pg_demo_site(tmp_path_factory):
+    """The demo on a PostgreSQL database of its own (created here, dropped at the end), for the whole
+    session; skipped when the server is unreachable unless REQUIRE_POSTGRES=1."""
+    from sqlalchemy import text
+
+    from .conftest import PG_ADMIN_URL, _postgres_or_skip
+
+    admin = _postgres_or_skip()
+    name = f"po_browser_{secrets.token_hex(6)}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        app = migrated_demo_app(tmp_path_factory.mktemp("browser-demo-pg"), PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name)
+        with served_demo(app) as site:
+            yield site
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

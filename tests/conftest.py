@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 from shopify_app import create_app
 from shopify_app.extensions import db
 
-from .browser_support import chromium, demo_site, page, page_watch  # noqa: F401  (one browser and demo per session)
+from .browser_support import chromium, demo_site, page, page_watch, pg_demo_site  # noqa: F401  (one browser, demos per session)
 from .shopify_catalogue import fake_catalogue
 from .builders import API_KEY, API_SECRET, PREVIOUS_SECRET, SHOP, TOKEN_KEY, auth_headers, installed_shop
 

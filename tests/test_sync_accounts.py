@@ -93,7 +93,9 @@ def test_a_failed_variant_can_be_left_out_and_the_rest_is_pushed_again(harness):
                          after_start=lambda: fake.store.delete_variant(api.shop, WAX))
     drain(app)
     failed = api("GET", f"{ORDERS}/{order.id}")
-    assert failed["sync"]["state"] == "failed" and WAX in failed["sync"]["lastError"]
+    assert failed["sync"]["state"] == "failed" and "no longer exists in Shopify" in failed["sync"]["lastError"]
+    assert WAX not in failed["sync"]["lastError"]  # named by its title
+    assert failed["sync"]["retryHelps"] is False and WAX in failed["sync"]["failedVariantIds"]
     assert fake.store.available(api.shop, CANDLE, L1) == 0  # the batch applied nothing
 
     api("POST", f"{ORDERS}/{order.id}/sync/skip", 422, json={"variantIds": [OUTPUTS[5]]})  # not in the failure
@@ -109,10 +111,33 @@ def test_a_failed_variant_can_be_left_out_and_the_rest_is_pushed_again(harness):
     assert done["sync"]["state"] == "synced"
     assert fake.store.available(api.shop, CANDLE, L1) == 3
     assert {a["variantId"] for a in done["sync"]["adjustments"]} == {CANDLE}
+    assert done["sync"]["skippedVariantIds"] == [WAX] and failed["sync"]["skippedVariantIds"] == []
     events = api("GET", f"{ORDERS}/{order.id}/events")["items"]
     resolved = [e for e in events if e["type"] == "sync_resolved"]
     assert resolved[0]["changes"] == {"skippedVariants": [None, [WAX]]} and resolved[0]["actor"] == "7001"
     api("POST", f"{ORDERS}/{order.id}/sync/skip", 409, json={"variantIds": [WAX]})  # nothing failed any more
+
+
+def test_retry_is_offered_only_when_the_merchant_can_fix_the_refusal_in_shopify(harness):
+    fake, app, api, scenario = shop_and_api(harness)
+    # Not tracked: turning tracking on in Shopify lets the same change through.
+    untracked = candle_order(scenario, "UNTRACKED", after_start=lambda: fake.store.set_tracked(api.shop, WAX, False))
+    drain(app)
+    sync = api("GET", f"{ORDERS}/{untracked.id}")["sync"]
+    assert (sync["state"], sync["retryHelps"]) == ("failed", True)
+    assert "Turn on inventory tracking" in sync["lastError"]
+    fake.store.set_tracked(api.shop, WAX, True)
+    api("POST", f"{ORDERS}/{untracked.id}/sync", 202)
+    drain(app)
+    sync = api("GET", f"{ORDERS}/{untracked.id}")["sync"]
+    assert (sync["state"], sync["retryHelps"]) == ("synced", False)
+
+    # A change Shopify refuses as such (not adjustable through the API) is refused again on retry.
+    refused = candle_order(scenario, "REFUSED", after_start=lambda: fake.store.set_mutable(api.shop, CANDLE, False))
+    drain(app)
+    sync = api("GET", f"{ORDERS}/{refused.id}")["sync"]
+    assert (sync["state"], sync["retryHelps"]) == ("failed", False)
+    assert "Shopify refused the inventory change" in sync["lastError"] and CANDLE not in sync["lastError"]
 
 
 def _sent_once_with_503(harness, store, shop, api, reference, window: float):
@@ -132,12 +157,14 @@ def test_a_batch_older_than_shopifys_key_window_waits_for_the_merchant(harness):
     order = candle_order(scenario, "REVIEW-1", produced="2")
     fake, app = _sent_once_with_503(harness, store, shop, api, "REVIEW-1", window=0.3)
     api = Api(app, shop)
+    waiting = api("GET", f"{ORDERS}/{order.id}")["sync"]
+    assert (waiting["state"], waiting["retryHelps"]) == ("pending", True)  # "now" cuts the backoff short
     time.sleep(0.4)
     calls = store.calls(shop)["AdjustInventory"]
     assert work(app, "after-the-window") == 1
     assert store.calls(shop)["AdjustInventory"] == calls  # not resent blindly
     shown = api("GET", f"{ORDERS}/{order.id}")
-    assert shown["sync"]["state"] == "needs_review"
+    assert shown["sync"]["state"] == "needs_review" and shown["sync"]["retryHelps"] is False
     (batch,) = shown["sync"]["review"]
     assert {c["variantId"]: c["quantity"] for c in batch["changes"]} == {CANDLE: 2, WAX: -1}
     assert all(c["inventoryHistoryUrl"].startswith("https://admin.shopify.com/store/") for c in batch["changes"])

@@ -78,8 +78,11 @@ def test_a_deleted_variant_fails_the_push_with_its_name_and_a_retry_uses_a_new_k
     drain(app)
     failed = call(client, "GET", f"{ORDERS}/{order['id']}")
     assert failed["sync"]["state"] == "failed"
-    assert "Candle" in failed["sync"]["lastError"] and CANDLE in failed["sync"]["lastError"]
-    store.add_variant(SHOP, 8001, "Candle", inventory_item_id=9001)  # the merchant restores it
+    # Named by its title, never by a raw GID; a retry would meet the same refusal (settle instead).
+    assert "“Candle”" in failed["sync"]["lastError"]
+    assert CANDLE not in failed["sync"]["lastError"] and failed["sync"]["retryHelps"] is False
+    # Only the fake can bring a deleted variant back; the API still takes the retry.
+    store.add_variant(SHOP, 8001, "Candle", inventory_item_id=9001)
     retried = call(client, "POST", f"{ORDERS}/{order['id']}/sync", 202)
     assert retried["sync"]["state"] == "pending" and retried["version"] == failed["version"]
     drain(app)

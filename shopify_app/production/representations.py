@@ -79,6 +79,10 @@ class SyncOut(ResponseModel):
     review: list[ReviewBatchOut]
     # Variants of a failed push that POST …/sync/skip may leave out of this order's sync.
     failed_variant_ids: list[str]
+    # Whether POST …/sync can help: false when the push failed in a way a retry repeats (settle instead).
+    retry_helps: bool
+    # Variants the merchant left out of this order's sync (POST …/sync/skip): never sent for it.
+    skipped_variant_ids: list[str]
 
 
 class CostMaterialOut(ResponseModel):
@@ -260,7 +264,8 @@ def order_json_parts(order: ProductionOrder) -> tuple[dict, list]:
     (`sync` left out) and its components."""
     # A placeholder, dropped below: the real sync block is read on every request.
     fields = _order_fields(order, SyncOut(state="off", last_synced_at=None, last_error=None, attempts=0,
-                                          adjustments=[], review=[], failed_variant_ids=[]))
+                                          adjustments=[], review=[], failed_variant_ids=[], retry_helps=False,
+                                          skipped_variant_ids=[]))
     fields.update(reversal_of=None, reversal_of_reference=None, reversed_by=[], reversible=False,
                   left_to_reverse=[])  # read fresh too
     fields["components"] = [component_fields(c) for c in order.components]

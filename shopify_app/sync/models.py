@@ -1,6 +1,6 @@
 """The sync outbox: pushes, their frozen batches, the shop's accounts and what each order froze."""
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import ExactDecimal, UTCDateTime, utcnow
@@ -35,6 +35,9 @@ class SyncPush(db.Model):
     reason: Mapped[str] = mapped_column(String(32), nullable=False)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Set when the push fails: False when a retry would meet the same refusal (a variant deleted in
+    # Shopify, a change Shopify refused as such), so the merchant is offered to settle instead.
+    retry_helps: Mapped[bool | None] = mapped_column(Boolean)
     next_attempt_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     # A lease, not a lock: a worker that dies stops renewing it and another takes the push over.
     claimed_by: Mapped[str | None] = mapped_column(String(64))

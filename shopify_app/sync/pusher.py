@@ -28,7 +28,12 @@ KEY_NAMESPACE = uuid.UUID("6f1c2a8e-4f53-4d1e-9a53-1b7e0c6d2f10")
 
 
 class PermanentFailure(Exception):
-    """Shopify refused the push for a reason only the merchant can fix."""
+    """Shopify refused the push for a reason only the merchant can fix. `retry_helps`: whether a
+    retry can succeed once they fixed it in Shopify (False: it would meet the same refusal)."""
+
+    def __init__(self, message: str, retry_helps: bool):
+        super().__init__(message)
+        self.retry_helps = retry_helps
 
 
 class RetryLater(Exception):
@@ -51,11 +56,15 @@ def idempotency_key(shop: Shop, push: SyncPush, batch: SyncBatch) -> str:
 
 
 def _titles(order: ProductionOrder) -> dict[str, str]:
+    """How the merchant's messages name each variant: “its title”, its GID only when it has none
+    (the merchant sees these messages; a raw GID means nothing where a title exists)."""
     names = {}
     for component in order.components:
-        names[component.variant_id] = component.title or component.sku or component.variant_id
+        title = component.title or component.sku
+        names[component.variant_id] = f"“{title}”" if title else component.variant_id
         for material in component.materials:
-            names.setdefault(material["variantId"], material.get("title") or material["variantId"])
+            title = material.get("title") or material.get("sku")
+            names.setdefault(material["variantId"], f"“{title}”" if title else material["variantId"])
     return names
 
 
@@ -77,8 +86,10 @@ class PushSender:
         try:
             for batch in [b for b in self.push.batches if b.applied_at is None]:
                 self._send(batch)
-        except (PermanentFailure, GraphQLError) as failure:
-            return self._fail(str(failure))
+        except PermanentFailure as failure:
+            return self._fail(str(failure), failure.retry_helps)
+        except GraphQLError as failure:
+            return self._fail(str(failure), retry_helps=False)  # the same document is refused again
         except ReauthRequired:
             return self._wait(REAUTH_MESSAGE, immediately=True)
         except OAuthRefused as exc:
@@ -137,11 +148,15 @@ class PushSender:
         for change in sent:
             item, name = items.get(change["variantId"]), self.titles.get(change["variantId"], change["variantId"])
             if item is None:
-                raise PermanentFailure(f"“{name}” ({change['variantId']}) no longer exists in Shopify. "
-                                       "Fix the order or the product in Shopify, then retry the sync.")
+                raise PermanentFailure(f"{name} no longer exists in Shopify, so this "
+                                       "change can never be applied. Leave it out of this order's sync.",
+                                       retry_helps=False)
             if not item.tracked:
-                raise PermanentFailure(f"Shopify does not track inventory for “{name}” ({change['variantId']}). "
-                                       "Turn on inventory tracking for it, then retry the sync.")
+                # The merchant's fix happens in Shopify: the retry must ask again, not read the cache.
+                inventory_items.forget(self.shop.domain, [change["variantId"]])
+                raise PermanentFailure(f"Shopify does not track inventory for {name}. "
+                                       "Turn on inventory tracking for it, then retry the sync.",
+                                       retry_helps=True)
             changes.append({"inventoryItemId": item.item_id, "locationId": change["locationId"],
                             "delta": change["delta"], "changeFromQuantity": None})
         handle = current_app.config["SHOPIFY_APP_HANDLE"]
@@ -174,7 +189,7 @@ class PushSender:
             if codes & TRANSIENT_CODES or not errors:
                 raise RetryLater(", ".join(sorted(c for c in codes if c)) or "no adjustment group returned")
             inventory_items.forget(self.shop.domain, [c["variantId"] for c in batch.changes])
-            raise PermanentFailure(self._describe(batch, errors))
+            raise PermanentFailure(self._describe(batch, errors), retry_helps=False)  # a retry resends it
         raise RetryLater("the idempotency key kept failing")
 
     def _check_key_age(self, batch: SyncBatch) -> None:
@@ -195,7 +210,7 @@ class PushSender:
             sent = [c for c in batch.changes if c["delta"]]
             if index is not None and index < len(sent):
                 variant = sent[index]["variantId"]
-                parts.append(f"“{self.titles.get(variant, variant)}” ({variant}): {error.get('message')}")
+                parts.append(f"{self.titles.get(variant, variant)}: {error.get('message')}")
             else:
                 parts.append(str(error.get("message")))
         return "Shopify refused the inventory change. " + " ".join(parts)
@@ -233,9 +248,9 @@ class PushSender:
             log.exception("cost write of order %s will be retried", self.order.id)
         return SUCCEEDED
 
-    def _fail(self, message: str) -> str:
+    def _fail(self, message: str, retry_helps: bool) -> str:
         if not self._settle(("sync_failed", {"error": [None, message]}), status=FAILED, finished_at=utcnow(),
-                            last_error=message):
+                            last_error=message, retry_helps=retry_helps):
             return "lease_lost"
         log.warning("push %s of order %s failed: %s", self.push.id, self.order.id, message)
         return FAILED

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from ..extensions import db
-from .models import FAILED, NEEDS_REVIEW, OPEN_STATES, SyncBatch, SyncPush
+from .models import FAILED, NEEDS_REVIEW, OPEN_STATES, SkippedVariant, SyncBatch, SyncPush
 
 REAUTH_MESSAGE = "Shopify needs you to open the app again to reconnect it; the push resumes after that."
 REVIEW_MESSAGE = ("Shopify never answered a change sent longer ago than it remembers requests. Check the "
@@ -24,11 +24,14 @@ class SyncSummary:
     adjustments: list[dict] = field(default_factory=list)
     review: list[dict] = field(default_factory=list)
     failed_variant_ids: list[str] = field(default_factory=list)
+    retry_helps: bool = False
+    skipped_variant_ids: list[str] = field(default_factory=list)
 
     def as_fields(self) -> dict:
         return {"state": self.state, "last_synced_at": self.last_synced_at, "last_error": self.last_error,
                 "attempts": self.attempts, "adjustments": self.adjustments, "review": self.review,
-                "failed_variant_ids": self.failed_variant_ids}
+                "failed_variant_ids": self.failed_variant_ids, "retry_helps": self.retry_helps,
+                "skipped_variant_ids": self.skipped_variant_ids}
 
 
 def _entries(changes: list, receipt: list | None, group_id: str | None, at) -> list[dict]:
@@ -66,6 +69,12 @@ def summaries(orders, latest_pushes: dict | None = None) -> dict[int, SyncSummar
                (SyncBatch.applied_at.is_not(None)) | SyncPush.status.in_((NEEDS_REVIEW, FAILED)))
         .order_by(SyncBatch.applied_at, SyncBatch.id)
     )
+    skipped = defaultdict(list)
+    if latest:  # only an order that pushed can have settled a failure by leaving variants out
+        for order_id, variant_id in db.session.execute(
+                select(SkippedVariant.order_id, SkippedVariant.variant_id)
+                .where(SkippedVariant.order_id.in_(list(latest))).order_by(SkippedVariant.id)):
+            skipped[order_id].append(variant_id)
     reviewing = set()
     for order_id, push_id, status, batch_id, changes, receipt, group_id, applied_at, first_sent_at, returned_at in rows:
         if applied_at is not None:
@@ -80,6 +89,7 @@ def summaries(orders, latest_pushes: dict | None = None) -> dict[int, SyncSummar
     for order in orders:
         summary = result[order.id]
         summary.adjustments, summary.review = applied[order.id], review[order.id]
+        summary.skipped_variant_ids = skipped[order.id]
         sent = [a["at"] for a in applied[order.id] if a["quantity"]]
         summary.last_synced_at = sent[-1] if sent else (applied[order.id][-1]["at"] if applied[order.id] else None)
         if order.sync_to_shopify is not True:
@@ -90,9 +100,11 @@ def summaries(orders, latest_pushes: dict | None = None) -> dict[int, SyncSummar
             summary.attempts, summary.last_error = push.attempts, push.last_error
             if push.status in OPEN_STATES:
                 summary.state = "pending"
+                summary.retry_helps = push.last_error is not None  # waiting out a backoff: "now" helps
             elif push.status == FAILED:
                 summary.state = "failed"
                 summary.failed_variant_ids = list(failed[order.id])
+                summary.retry_helps = push.retry_helps is not False  # unknown (failed before 0011): offer it
         if order.id in reviewing:
             # An older push waiting for the merchant outranks a later one that went through.
             summary.state = "needs_review"

@@ -109,10 +109,16 @@ const SYNC_TEXT = {
     ? "Whether this order updates Shopify inventory is decided when it starts, from the shop's default in Settings."
     : "This order does not update Shopify inventory."),
   pending: () => "Sending the produced quantities to Shopify… This page updates by itself.",
-  failed: () => "Shopify did not accept the last update. Fix the problem below (for example in Shopify), then retry"
-    + " — or leave the products Shopify refused out of this order's sync.",
+  failed: (o) => (o.sync.retryHelps
+    ? "Shopify did not accept the last update. Fix the problem below in Shopify, then retry"
+      + " — or leave the products Shopify refused out of this order's sync."
+    : "Shopify refused the last update, and a retry would be refused the same way. Leave the products"
+      + " Shopify refused out of this order's sync: the rest is sent again, and the choice is kept in the history."),
   needs_review: () => "An update may or may not have reached Shopify. Check below and tell the app which.",
-  synced: (o) => (o.sync.adjustments.length
+  synced: (o) => (o.sync.skippedVariantIds.length
+    ? `Shopify inventory has everything this order produced, except what was left out of its sync: ${
+      o.sync.skippedVariantIds.map((id) => variantTitles().get(id) || id).join(", ")}.`
+    : o.sync.adjustments.length
     ? "Shopify inventory has everything this order produced."
     : o.status === "in_progress" || o.status === "draft"
       ? "Produced quantities are sent to Shopify when the order is completed (or as you record them, with live sync)."
@@ -131,8 +137,8 @@ function drawSync() {
   $("#sync-error-text").textContent = sync.lastError || "";
   fill($("#sync-last"), sync.lastSyncedAt ? timeElement(sync.lastSyncedAt) : "Never");
   $("#sync-attempts").textContent = String(sync.attempts);
-  // Only where a retry helps: a failed push, or one waiting out a backoff after an error.
-  $("#retry-sync").hidden = !(sync.state === "failed" || (sync.state === "pending" && sync.lastError));
+  // Only where a retry helps (the server knows: a backoff to cut short, a failure fixable in Shopify).
+  $("#retry-sync").hidden = !sync.retryHelps;
   $("#skip-sync").hidden = !(sync.state === "failed" && sync.failedVariantIds.length);
   const titles = variantTitles();
   const history = (url) => (url ? h("a", { href: url, target: "_top", rel: "noopener" }, "Inventory history") : "—");
@@ -308,7 +314,6 @@ function transition(name) {
     { version: order.version });
 }
 
-const roundAway = (value) => Math.sign(value) * Math.round(Math.abs(value));
 const exact = (value) => Math.round(value * 1e6) / 1e6; // products of 3-place decimals: 6 places at most
 
 /** What completing sends to Shopify, per variant: outputs added, materials taken (reversed for disassembly). */
@@ -330,29 +335,65 @@ function completionChanges() {
   return [...totals.values()].filter((entry) => entry.quantity !== 0);
 }
 
-function changeLine(entry) {
-  const whole = roundAway(entry.quantity);
-  const text = `${whole > 0 ? "+" : whole < 0 ? "−" : "±"}${formatQuantity(Math.abs(whole))} ${entry.title}`;
-  if (whole === entry.quantity) return h("li", {}, text);
-  return h("li", {}, text, h("span", { class: "subdued" },
-    ` (exactly ${entry.quantity < 0 ? "−" : "+"}${formatQuantity(Math.abs(entry.quantity))}: Shopify counts whole units, so it is rounded)`));
+/** The whole units the sync will send per change, as the server freezes them (sync/accounts.py):
+ * Shopify holds floor(exact total) of each account, so a fraction may take a whole unit (an opened
+ * bag) or nothing (one opened by an earlier order covers it). What this order already sent (live
+ * sync) is already in the account. Leaves `whole` unset when the accounts cannot be read. */
+async function addWholeUnits(changes) {
+  try {
+    const { items } = await api("GET", `/accounts?locationId=${encodeURIComponent(order.locationId)}`);
+    const accounts = new Map(items.filter((a) => a.name === "available").map((a) => [a.variantId, a]));
+    const sent = new Map();
+    for (const a of order.sync.adjustments) {
+      if (a.locationId === order.locationId) sent.set(a.variantId, exact((sent.get(a.variantId) || 0) + a.exact));
+    }
+    for (const entry of changes) {
+      const account = accounts.get(entry.variantId) || { exact: 0, whole: 0 };
+      const change = exact(entry.quantity - (sent.get(entry.variantId) || 0));
+      entry.whole = Math.floor(exact(account.exact + change)) - account.whole;
+    }
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+  }
 }
 
-function confirmComplete() {
+function changeLine(entry) {
+  const signed = (value) => `${value > 0 ? "+" : value < 0 ? "−" : "±"}${formatQuantity(Math.abs(value))}`;
+  if (entry.whole === undefined) {
+    return h("li", {}, `${signed(entry.quantity)} ${entry.title}`, h("span", { class: "subdued" },
+      " (exact use; Shopify counts whole units)"));
+  }
+  const text = `${signed(entry.whole)} ${entry.title}`;
+  if (entry.whole === entry.quantity) return h("li", {}, text);
+  return h("li", {}, text, h("span", { class: "subdued" },
+    ` (exactly ${signed(entry.quantity)}: Shopify counts whole units; the fraction is carried, see Remainders)`));
+}
+
+let confirming = false; // the accounts are read before the dialog opens: one dialog per click burst
+
+async function confirmComplete() {
   const dialog = $("#complete-dialog");
+  if (confirming || dialog.open) return;
   $("#complete-title").textContent = `Mark ${order.reference} complete?`;
   const changes = completionChanges();
   const syncs = order.syncProductionOrderToShopify === true;
+  confirming = true;
+  try {
+    if (syncs && order.locationId) await addWholeUnits(changes);
+  } finally {
+    confirming = false;
+  }
   const where = locationName(order.locationId);
   $("#complete-text").textContent = !syncs
     ? "Nothing is sent to Shopify: this order does not update Shopify inventory."
     : changes.length ? `Shopify inventory at ${where} will change by:` : "Nothing was produced, so nothing is sent to Shopify.";
   fill($("#complete-changes"), syncs ? changes.map(changeLine) : []);
   $("#complete-changes").hidden = !syncs || !changes.length;
-  const rounded = syncs && changes.some((entry) => roundAway(entry.quantity) !== entry.quantity);
+  const rounded = syncs && changes.some((entry) => entry.whole !== entry.quantity);
   $("#complete-rounding").hidden = !rounded;
   $("#complete-rounding").textContent = rounded
-    ? "Shopify keeps whole units: fractions are rounded half away from zero, and the app keeps the exact amounts so later orders make up the difference." : "";
+    ? "Shopify keeps whole units: the app keeps the exact amounts per product and location and sends whole ones"
+      + " (a material counts as used once opened, a product as made once whole), so later orders make up the difference." : "";
   dialog.returnValue = "";
   dialog.addEventListener("close", () => {
     if (dialog.returnValue === "complete") transition("complete");
@@ -408,9 +449,12 @@ $("#review-batches").addEventListener("click", (event) => {
 
 function confirmSkip() {
   const titles = variantTitles();
-  const named = order.sync.lastError || "";
+  // Pre-check what Shopify's refusal names: by “title”, or by GID for a variant without one.
+  const error = order.sync.lastError || "";
+  const named = (variantId) => error.includes(variantId)
+    || (titles.has(variantId) && error.includes(`“${titles.get(variantId)}”`));
   fill($("#skip-choices"), order.sync.failedVariantIds.map((variantId, index) => h("label", { class: "choice" },
-    h("input", { type: "checkbox", value: variantId, id: `skip-${index}`, checked: named.includes(variantId) }),
+    h("input", { type: "checkbox", value: variantId, id: `skip-${index}`, checked: named(variantId) }),
     " ", h("bdi", {}, titles.get(variantId) || variantId))));
   const dialog = $("#skip-dialog");
   dialog.returnValue = "";
