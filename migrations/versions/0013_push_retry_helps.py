@@ -4,8 +4,8 @@ A variant deleted in Shopify, or a change Shopify refused as such, fails the sam
 retry: the order page then offers only to settle (leave those products out), never a Retry that
 cannot work. Pushes failed before this column existed keep offering Retry (NULL).
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-03 16:00:00.000000
 
 """
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0011'
-down_revision = '0010'
+revision = '0013'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
