@@ -9,7 +9,7 @@ take turns, and the second sees what the first committed.
 
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..errors import InvalidTransition, ValidationFailed
 from ..extensions import db
@@ -54,7 +54,7 @@ def left_to_reverse(original_id: int, except_order_id: int | None = None) -> dic
 
 def reversal_count(original_id: int) -> int:
     """Reversals of the order, whatever their status (a cancelled one keeps its reference)."""
-    return len(db.session.scalars(select(ProductionOrder.id).where(ProductionOrder.reversal_of == original_id)).all())
+    return db.session.scalar(select(func.count()).where(ProductionOrder.reversal_of == original_id))
 
 
 def ensure_reversible(original: ProductionOrder) -> dict[int, Decimal]:
