@@ -45,9 +45,14 @@ from datetime import timezone
 from pathlib import Path
 from types import SimpleNamespace
 
-from common import (DEFAULT_ADMIN_URL, ORDERS, BenchError, app_env, bench_config, bounded, bulk_insert_orders,
-                    drive, engine_for, free_port, install_shop, migrate, print_table, shop_id, start_gunicorn,
-                    start_sync_worker, stop_processes, stop_server, temporary_database, wait_until_up)
+from project import DEFAULT_ADMIN_URL, ORDERS
+from cli import BenchError, bounded, print_table
+from processes import (app_env, free_port, start_gunicorn, start_sync_worker, stop_processes, stop_server,
+                       wait_until_up)
+from http_drive import drive
+from databases import bench_config, engine_for, migrate, shop_id, temporary_database
+from bulk_orders import bulk_insert_orders
+from shop_catalogue import install_shop
 from scale_support import ShopifyWatch, ceiling_fraction, push_counts, queue_backlog
 
 import redis  # noqa: E402

@@ -41,9 +41,11 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
-# bench/common.py puts the project root on sys.path (`tests` is not an installed package, and the
-# signed-token builders live there).
-from common import BenchError, drive, shopify_knows_every_id, free_port, print_table, start_gunicorn, stop_server, wait_until_up
+import project  # noqa: F401  (the project root on sys.path, for shopify_app and tests)
+from cli import BenchError, print_table
+from processes import free_port, start_gunicorn, stop_server, wait_until_up
+from http_drive import drive
+from fake_shopify import shopify_knows_every_id
 
 import requests  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402

@@ -55,9 +55,11 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-# bench/common.py puts the project root on sys.path (`tests` is not an installed package, and the
+# bench/project.py puts the project root on sys.path (`tests` is not an installed package, and the
 # token builders live there).
-from common import ROOT, BenchError, print_table, stop_processes
+from project import ROOT
+from cli import BenchError, print_table
+from processes import stop_processes
 
 from flask_migrate import upgrade  # noqa: E402
 
