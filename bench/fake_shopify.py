@@ -136,11 +136,15 @@ def start_fake(*, port: int = 0, bucket: float = 2000.0, rate: float = 1000.0, s
 @contextlib.contextmanager
 def shopify_knows_every_id():
     """In-process benches: the saves' id check (`CatalogueIds`) answered at the HTTP boundary, every
-    id existing; any other request passes through untouched. Adds no SQL to what is measured."""
+    id existing; any other request passes through untouched. Adds no SQL to what is measured.
+    Yields a list that gets the number of ids of each call, in order."""
     import responses
+
+    calls: list[int] = []
 
     def answer(request):
         ids = json.loads(request.body)["variables"]["ids"]
+        calls.append(len(ids))
         nodes = [{"__typename": "ProductVariant", "id": gid, "displayName": "Product", "sku": ""}
                  if "/ProductVariant/" in gid else {"__typename": "Location", "id": gid, "name": "Location",
                                                     "isActive": True} for gid in ids]
@@ -149,4 +153,4 @@ def shopify_knows_every_id():
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         mock.add_passthru(re.compile(r"^(?!.*/graphql\.json$)"))
         mock.add_callback(responses.POST, re.compile(r".*/graphql\.json$"), callback=answer)
-        yield
+        yield calls
