@@ -71,8 +71,8 @@ def auth(domain: str) -> dict:
 
 
 def capture_list_sql(database_url: str, domain: str, query: str) -> list[tuple[str, dict]]:
-    """The statements on production_orders that GET /api/production-orders`query` sends, with their
-    parameters, captured from an in-process app on the same database."""
+    """The statements on production_orders and its counts that GET /api/production-orders`query`
+    sends, with their parameters, captured from an in-process app on the same database."""
     from shopify_app import create_app
     from shopify_app.extensions import db
 
@@ -82,7 +82,8 @@ def capture_list_sql(database_url: str, domain: str, query: str) -> list[tuple[s
         engine = db.engine
 
     def on_execute(_conn, _cursor, statement, parameters, _context, _many):
-        if "FROM production_orders" in statement:
+        # The page reads production_orders; the total reads the maintained shop_order_counts.
+        if "FROM production_orders" in statement or "FROM shop_order_counts" in statement:
             captured.append((statement, dict(parameters or {})))
 
     event.listen(engine, "before_cursor_execute", on_execute)
