@@ -255,6 +255,8 @@ def list_scaling(bench: Bench) -> list[list]:
 def detail(bench: Bench) -> list[list]:
     args = bench.args
     domain, _ = bench.shop("detail")
+    for n in range(args.detail_components):  # the save checks every variant with Shopify
+        bench.fake.store.add_variant(domain, 9000 + n, f"Candle {n}", inventory_item_id=19000 + n)
     components = [{"variantId": f"gid://shopify/ProductVariant/{9000 + n}", "title": f"Candle {n}", "sku": f"C-{n}",
                    "quantityPlanned": 2, "materials": [{"variantId": VARIANT, "title": "Wax", "quantityPerUnit": 0.25}]}
                   for n in range(args.detail_components)]
