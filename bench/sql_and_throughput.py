@@ -45,8 +45,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import project  # noqa: F401  (the project root on sys.path, for shopify_app and tests)
-from cli import BenchError, print_table
+from project import ORDERS
+from cli import BenchError, bounded, print_table
 from processes import free_port, start_gunicorn, stop_server, wait_until_up
 from http_drive import drive
 from fake_shopify import shopify_knows_every_id
@@ -63,7 +63,6 @@ from shopify_app.production.shopify_ids import NODES_PER_CALL  # noqa: E402
 from tests.builders import API_KEY, API_SECRET, installed_shop, session_token  # noqa: E402
 from tests.conftest import base_config  # noqa: E402
 
-ORDERS = "/api/production-orders"
 MAX_COMPONENTS = 1000  # the API refuses more rows per order (schemas.MAX_COMPONENTS_PER_ORDER)
 # An order of n rows names n + 1 variants (each row and the one material they share), so its id
 # check takes ceil((n + 1) / 250) calls: 249 and 250 rows sit each side of the first step, 499 and
@@ -305,14 +304,6 @@ def throughput_report(args, config: dict, database_url: str, domain: str, order_
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-
-    def bounded(kind, low, high):
-        def parse(text):
-            value = kind(text)
-            if not low <= value <= high:
-                raise argparse.ArgumentTypeError(f"must be between {low} and {high}")
-            return value
-        return parse
 
     parser.add_argument("--database-url", help="a throwaway PostgreSQL (or other) database to use instead "
                         "of a temporary SQLite file; it is migrated and bench rows are left in it")
