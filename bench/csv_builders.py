@@ -1,4 +1,4 @@
-"""Bulk BOMs for the CSV benchmark (SQL, not the API), beside common.py's bulk orders."""
+"""Bulk BOMs for the CSV benchmark (SQL, not the API), beside bulk_orders.py."""
 
 import time
 

@@ -23,8 +23,10 @@ import sys
 import time
 import tracemalloc
 
-from common import DEFAULT_ADMIN_URL, BenchError, bench_config, bounded, bulk_insert_orders, engine_for, migrate, \
-    print_table, shop_id, temporary_database
+from project import DEFAULT_ADMIN_URL
+from cli import BenchError, bounded, print_table
+from databases import bench_config, engine_for, migrate, shop_id, temporary_database
+from bulk_orders import bulk_insert_orders
 from csv_builders import bulk_insert_boms
 
 from shopify_app import create_app  # noqa: E402

@@ -56,11 +56,19 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common import (DEFAULT_ADMIN_URL, LOCATION, BenchError, Mix, Sample, TcpProxy, app_env, bounded,
-                    bulk_insert_orders, catalogue_shop, check_ledger, engine_for, free_port, install_shop, is_ok,
-                    migrate, percentile_ms, pid_behind_port, print_table, shop_id, start_fake, start_gunicorn,
-                    start_sync_worker, stop_processes, stop_server, summarize_tracebacks, temporary_database, wait_for_pushes,
-                    wait_until_up, with_database)
+from project import DEFAULT_ADMIN_URL
+from cli import BenchError, bounded, print_table
+from processes import (app_env, free_port, pid_behind_port, start_gunicorn, start_sync_worker, stop_processes,
+                       stop_server, wait_until_up)
+from server_logs import summarize_tracebacks
+from http_drive import percentile_ms
+from databases import engine_for, migrate, shop_id, temporary_database, with_database
+from bulk_orders import bulk_insert_orders
+from tcp_proxy import TcpProxy
+from fake_shopify import start_fake
+from shop_catalogue import LOCATION, catalogue_shop, install_shop
+from request_mix import Mix, Sample, is_ok
+from ledger import check_ledger, wait_for_pushes
 
 import requests  # noqa: E402
 from sqlalchemy import text  # noqa: E402

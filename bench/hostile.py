@@ -32,9 +32,13 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
 
-from common import (ORDERS, OUTPUTS, BenchError, app_env, bounded, catalogue_shop, free_port,
-                    install_shop, migrate, print_table, start_fake, start_gunicorn, stop_server,
-                    summarize_tracebacks, wait_until_up)
+from project import ORDERS
+from cli import BenchError, bounded, print_table
+from processes import app_env, free_port, start_gunicorn, stop_server, wait_until_up
+from server_logs import summarize_tracebacks
+from databases import migrate
+from fake_shopify import start_fake
+from shop_catalogue import OUTPUTS, catalogue_shop, install_shop
 
 from tests.builders import session_token  # noqa: E402
 

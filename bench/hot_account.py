@@ -36,9 +36,11 @@ from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 
 import requests
-from common import (DEFAULT_ADMIN_URL, BenchError, app_env, bench_config, free_port, migrate, print_table,
-                    start_gunicorn, start_sync_worker, stop_processes, stop_server, temporary_database,
-                    wait_until_up)
+from project import DEFAULT_ADMIN_URL
+from cli import BenchError, print_table
+from processes import (app_env, free_port, start_gunicorn, start_sync_worker, stop_processes, stop_server,
+                       wait_until_up)
+from databases import bench_config, migrate, temporary_database
 
 from shopify_app import create_app  # noqa: E402
 from shopify_app.extensions import db  # noqa: E402

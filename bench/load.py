@@ -44,11 +44,18 @@ import time
 import uuid
 from pathlib import Path
 
-from common import (DEFAULT_ADMIN_URL, LOCATION, MATERIALS, ORDERS, OUTPUTS, BenchError, Mix, app_env,
-                    bench_config, bounded, bulk_insert_orders, catalogue_shop, check_ledger, drive, engine_for,
-                    error_summary, free_port, install_shop, migrate, op_table, print_table, shop_id, start_fake,
-                    start_gunicorn, start_sync_worker, stop_processes, stop_server, summarize_tracebacks,
-                    temporary_database, wait_for_pushes, wait_until_up)
+from project import DEFAULT_ADMIN_URL, ORDERS
+from cli import BenchError, bounded, print_table
+from processes import (app_env, free_port, start_gunicorn, start_sync_worker, stop_processes, stop_server,
+                       wait_until_up)
+from server_logs import summarize_tracebacks
+from http_drive import drive
+from databases import bench_config, engine_for, migrate, shop_id, temporary_database
+from bulk_orders import bulk_insert_orders
+from fake_shopify import start_fake
+from shop_catalogue import LOCATION, MATERIALS, OUTPUTS, catalogue_shop, install_shop
+from request_mix import Mix, error_summary, op_table
+from ledger import check_ledger, wait_for_pushes
 
 import requests  # noqa: E402
 from sqlalchemy import event, text  # noqa: E402
@@ -64,8 +71,8 @@ def auth(domain: str) -> dict:
 
 
 def capture_list_sql(database_url: str, domain: str, query: str) -> list[tuple[str, dict]]:
-    """The statements on production_orders that GET /api/production-orders`query` sends, with their
-    parameters, captured from an in-process app on the same database."""
+    """The statements on production_orders and its counts that GET /api/production-orders`query`
+    sends, with their parameters, captured from an in-process app on the same database."""
     from shopify_app import create_app
     from shopify_app.extensions import db
 
@@ -75,7 +82,8 @@ def capture_list_sql(database_url: str, domain: str, query: str) -> list[tuple[s
         engine = db.engine
 
     def on_execute(_conn, _cursor, statement, parameters, _context, _many):
-        if "FROM production_orders" in statement:
+        # The page reads production_orders; the total reads the maintained shop_order_counts.
+        if "FROM production_orders" in statement or "FROM shop_order_counts" in statement:
             captured.append((statement, dict(parameters or {})))
 
     event.listen(engine, "before_cursor_execute", on_execute)

@@ -45,9 +45,14 @@ from datetime import timezone
 from pathlib import Path
 from types import SimpleNamespace
 
-from common import (DEFAULT_ADMIN_URL, ORDERS, BenchError, app_env, bench_config, bounded, bulk_insert_orders,
-                    drive, engine_for, free_port, install_shop, migrate, print_table, shop_id, start_gunicorn,
-                    start_sync_worker, stop_processes, stop_server, temporary_database, wait_until_up)
+from project import DEFAULT_ADMIN_URL, ORDERS
+from cli import BenchError, bounded, print_table
+from processes import (app_env, free_port, start_gunicorn, start_sync_worker, stop_processes, stop_server,
+                       wait_until_up)
+from http_drive import drive
+from databases import bench_config, engine_for, migrate, shop_id, temporary_database
+from bulk_orders import bulk_insert_orders
+from shop_catalogue import install_shop
 from scale_support import ShopifyWatch, ceiling_fraction, push_counts, queue_backlog
 
 import redis  # noqa: E402
@@ -250,6 +255,8 @@ def list_scaling(bench: Bench) -> list[list]:
 def detail(bench: Bench) -> list[list]:
     args = bench.args
     domain, _ = bench.shop("detail")
+    for n in range(args.detail_components):  # the save checks every variant with Shopify
+        bench.fake.store.add_variant(domain, 9000 + n, f"Candle {n}", inventory_item_id=19000 + n)
     components = [{"variantId": f"gid://shopify/ProductVariant/{9000 + n}", "title": f"Candle {n}", "sku": f"C-{n}",
                    "quantityPlanned": 2, "materials": [{"variantId": VARIANT, "title": "Wax", "quantityPerUnit": 0.25}]}
                   for n in range(args.detail_components)]

@@ -3,13 +3,15 @@
 What it measures
   1. For each API operation on a production order (create with its components in the body, start,
      record produced, complete, cancel, detail, list), the number of SQL statements the whole
-     request sends to the database, for an order of 1 component and of N components (500 by
-     default), side by side. Statements are counted with a SQLAlchemy `before_cursor_execute`
+     request sends to the database, and its Shopify calls, for orders of 1, 249, 250, 499, 500 and
+     1000 components, side by side. Statements are counted with a SQLAlchemy `before_cursor_execute`
      listener on the app's engine: an `executemany` call counts as one statement, and so does each
      batch of SQLAlchemy's "insertmanyvalues" (a multi-row INSERT; 1000 rows per batch). The
      driver's implicit BEGIN/COMMIT, the connection PRAGMAs and the pool's pre-ping do not pass
-     through that event and are not counted. A count that grows with the number of components is
-     an N+1 (or a per-row write) and makes the script exit with status 1, after printing the table.
+     through that event and are not counted. A count may grow by a constant per Shopify call (the
+     id check's `nodes` calls of 250 ids each keep the cost budget in the database); a count that
+     grows otherwise with the number of components is an N+1 (or a per-row write) and makes the
+     script exit with status 1, after printing the table (bench/statement_growth.py).
   2. Requests per second, p50/p95 latency and errors of `GET /api/production-orders/{id}` (an
      order of 20 components, with a real signed session token) against `GET /healthz`, on the same
      gunicorn server started here on 127.0.0.1, driven by a few client threads for a fixed time.
@@ -23,8 +25,9 @@ By default everything runs on a temporary SQLite file that is deleted at the end
 --database-url, the database is migrated and bench rows are written into it (under shops named
 bench-<random>-*.myshopify.com): use a throwaway database. See --help for the other knobs.
 
-Exit status: 0 all good; 1 a statement count grows with the component count; 2 the benchmark
-itself failed (an unexpected HTTP status, the server did not start, or requests failed).
+Exit status: 0 all good; 1 a statement count grows with the component count (beyond the per-call
+part); 2 the benchmark itself failed (an unexpected HTTP status, the server did not start, or
+requests failed).
 """
 
 import argparse
@@ -39,11 +42,15 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
-# bench/common.py puts the project root on sys.path (`tests` is not an installed package, and the
-# signed-token builders live there).
-from common import BenchError, drive, shopify_knows_every_id, free_port, print_table, start_gunicorn, stop_server, wait_until_up
+from project import ORDERS
+from cli import BenchError, bounded, print_table
+from processes import free_port, start_gunicorn, stop_server, wait_until_up
+from http_drive import drive
+from fake_shopify import shopify_knows_every_id
+from statement_growth import judge
 
 import requests  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
@@ -52,11 +59,15 @@ from sqlalchemy.engine.interfaces import ExecuteStyle  # noqa: E402
 
 from shopify_app import create_app  # noqa: E402
 from shopify_app.extensions import db  # noqa: E402
+from shopify_app.production.shopify_ids import NODES_PER_CALL  # noqa: E402
 from tests.builders import API_KEY, API_SECRET, installed_shop, session_token  # noqa: E402
 from tests.conftest import base_config  # noqa: E402
 
-ORDERS = "/api/production-orders"
 MAX_COMPONENTS = 1000  # the API refuses more rows per order (schemas.MAX_COMPONENTS_PER_ORDER)
+# An order of n rows names n + 1 variants (each row and the one material they share), so its id
+# check takes ceil((n + 1) / 250) calls: 249 and 250 rows sit each side of the first step, 499 and
+# 500 of the second. Sizes with the same calls show any per-row growth; the steps show the per-call part.
+DEFAULT_SIZES = (1, 249, 250, 499, 500, 1000)
 # Should the app decide to call Shopify (say, a token exchange for a shop it thinks is not
 # installed), the call goes to a closed loopback port and fails, instead of leaving the machine.
 OFFLINE_ADMIN_ORIGIN = "http://127.0.0.1:9/{shop}"
@@ -103,23 +114,31 @@ def component_rows(count: int) -> list[dict]:
     ]
 
 
+@dataclass
+class Request:
+    statements: list[tuple[str, str]]  # (sql, execute / executemany / insertmanyvalues)
+    shopify_calls: list[int]           # the number of ids of each Shopify call, in order
+
+
 class ApiClient:
     """The Flask test client with a fresh session token per request."""
 
-    def __init__(self, app, domain: str, log: StatementLog):
+    def __init__(self, app, domain: str, log: StatementLog, shopify_calls: list[int]):
         self.client, self.domain, self.log = app.test_client(), domain, log
+        self.shopify_calls = shopify_calls  # appended to by shopify_knows_every_id()
 
     def call(self, method: str, path: str, *, json=None, expect: int = 200):
-        """(response JSON, statements issued). No app context is held here on purpose: each request
-        then gets its own context and SQLAlchemy session, as in production, so nothing is served
-        from an identity map a previous request filled."""
+        """(response JSON, Request). No app context is held here on purpose: each request then
+        gets its own context and SQLAlchemy session, as in production, so nothing is served from an
+        identity map a previous request filled."""
         headers = {"Authorization": f"Bearer {session_token(self.domain)}"}
+        calls_before = len(self.shopify_calls)
         with self.log.capture() as statements:
             response = self.client.open(path, method=method, json=json, headers=headers)
         if response.status_code != expect:
             raise BenchError(f"{method} {path} answered {response.status_code} (expected {expect}): "
                              f"{response.get_data(as_text=True)[:500]}")
-        return response.get_json(), statements
+        return response.get_json(), Request(statements, self.shopify_calls[calls_before:])
 
 
 def new_shop(app, domain: str) -> str:
@@ -128,10 +147,11 @@ def new_shop(app, domain: str) -> str:
     return domain
 
 
-def measure_operations(app, log: StatementLog, domain: str, components: int) -> dict[str, list]:
-    """Statements of each operation on orders of `components` rows, in one shop of its own
-    (so the list shows the same number of orders whatever the size)."""
-    api = ApiClient(app, new_shop(app, domain), log)
+def measure_operations(app, log: StatementLog, shopify_calls: list[int], domain: str,
+                       components: int) -> dict[str, Request]:
+    """Each operation on orders of `components` rows, in one shop of its own (so the list shows
+    the same number of orders whatever the size)."""
+    api = ApiClient(app, new_shop(app, domain), log, shopify_calls)
     rows = component_rows(components)
     measured = {}
 
@@ -177,23 +197,34 @@ def collapsed(statements):
     return runs
 
 
-def sql_report(small: dict, large: dict, components: int, dialect: str, show_sql: bool) -> list[str]:
-    """Print the table; return the operations whose count grows."""
+def sql_report(measured: dict[int, dict[str, Request]], dialect: str, show_sql: bool) -> list[str]:
+    """Print the table; return the operations whose count grows with the rows."""
+    sizes = sorted(measured)
+    largest = sizes[-1]
     print(f"\n1. SQL statements per API operation ({dialect}; whole request, session-token check included;"
-          f"\n   an executemany call, or one batch of SQLAlchemy's insertmanyvalues, counts as one statement)\n")
+          f"\n   an executemany call, or one batch of SQLAlchemy's insertmanyvalues, counts as one statement)"
+          f"\n   at {', '.join(map(str, sizes))} components, with the request's Shopify calls in brackets\n")
     grown, rows = [], []
-    for operation, statements in small.items():
-        few, many = len(statements), len(large[operation])
-        grows = many > few
-        if grows:
+    for operation in measured[sizes[0]]:
+        requests_ = [measured[size][operation] for size in sizes]
+        growth = judge([(r.shopify_calls, len(r.statements)) for r in requests_], NODES_PER_CALL)
+        if growth.per_row or growth.calls_per_row:
             grown.append(operation)
-        rows.append([operation, few, many, "YES" if grows else "no", describe(large[operation])])
-    print_table(["operation", "1 component", f"{components} components", "grows?",
-                 f"statements at {components}"], rows, right={1, 2})
+        verdict = ("YES" if growth.per_row else "no") + (" (calls per row)" if growth.calls_per_row else "")
+        rows.append([operation, *(f"{len(r.statements)} ({len(r.shopify_calls)})" for r in requests_),
+                     "-" if growth.per_call is None else growth.per_call, verdict, describe(requests_[-1].statements)])
+    print_table(["operation", *map(str, sizes), "per call", "grows per row?", f"statements at {largest}"], rows,
+                right=set(range(1, len(sizes) + 2)))
+    print(f"\nShopify calls: the id check sends the order's variant ids in `nodes` calls of up to {NODES_PER_CALL}"
+          f"\n(ceil(ids / {NODES_PER_CALL}); here ids = rows + their one material), and with REDIS_URL unset each call"
+          f"\nkeeps the shop's cost budget in admin_api_budgets. A count may grow by a constant per call"
+          f"\n(`per call`); one that grows otherwise with the rows, or calls that grow with the rows, fail.")
     if show_sql:
-        for operation, statements in large.items():
-            print(f"\n-- {operation} ({components} components)")
-            for count, sql, kind in collapsed(statements):
+        for operation, request in measured[largest].items():
+            calls = (f"Shopify calls of {', '.join(map(str, request.shopify_calls))} ids" if request.shopify_calls
+                     else "no Shopify call")
+            print(f"\n-- {operation} ({largest} components; {calls})")
+            for count, sql, kind in collapsed(request.statements):
                 flat = " ".join(sql.split())
                 flat = flat[:160] + " ..." if len(flat) > 160 else flat
                 print(f"  {f'{count} x ' if count > 1 else ''}{'' if kind == 'execute' else f'[{kind}] '}{flat}")
@@ -222,8 +253,8 @@ def start_server(config: dict, database_url: str, port: int, workers: int, log_p
     return start_gunicorn(env, port, workers, log_path)
 
 
-def prepare_detail_order(app, log: StatementLog, domain: str, components: int) -> int:
-    api = ApiClient(app, new_shop(app, domain), log)
+def prepare_detail_order(app, log: StatementLog, shopify_calls: list[int], domain: str, components: int) -> int:
+    api = ApiClient(app, new_shop(app, domain), log, shopify_calls)
     order, _ = api.call("POST", ORDERS, json={"reference": "BENCH-HTTP", "components": component_rows(components)},
                         expect=201)
     return order["id"]
@@ -274,18 +305,11 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
 
-    def bounded(kind, low, high):
-        def parse(text):
-            value = kind(text)
-            if not low <= value <= high:
-                raise argparse.ArgumentTypeError(f"must be between {low} and {high}")
-            return value
-        return parse
-
     parser.add_argument("--database-url", help="a throwaway PostgreSQL (or other) database to use instead "
                         "of a temporary SQLite file; it is migrated and bench rows are left in it")
-    parser.add_argument("--components", type=bounded(int, 2, MAX_COMPONENTS), default=500,
-                        help="component rows of the large order in the SQL table (default 500)")
+    parser.add_argument("--components", type=bounded(int, 2, MAX_COMPONENTS), default=DEFAULT_SIZES[-1],
+                        help=f"component rows of the largest order in the SQL table (default {DEFAULT_SIZES[-1]}; "
+                        f"the smaller sizes of {', '.join(map(str, DEFAULT_SIZES))} are measured too)")
     parser.add_argument("--show-sql", action="store_true", help="also print each statement of the large order")
     parser.add_argument("--sql-only", action="store_true", help="skip the HTTP throughput part")
     parser.add_argument("--seconds", type=bounded(float, 0.5, 60), default=5.0,
@@ -319,17 +343,18 @@ def main(argv=None) -> int:
         log = StatementLog(engine)
 
         started = time.perf_counter()
-        with shopify_knows_every_id():
-            small = measure_operations(app, log, f"bench-{run_id}-1.myshopify.com", 1)
-            large = measure_operations(app, log, f"bench-{run_id}-{args.components}.myshopify.com", args.components)
-        grown = sql_report(small, large, args.components, engine.dialect.name, args.show_sql)
+        sizes = sorted({size for size in DEFAULT_SIZES if size < args.components} | {args.components})
+        with shopify_knows_every_id() as shopify_calls:
+            measured = {size: measure_operations(app, log, shopify_calls, f"bench-{run_id}-{size}.myshopify.com", size)
+                        for size in sizes}
+        grown = sql_report(measured, engine.dialect.name, args.show_sql)
         print(f"\n({time.perf_counter() - started:.1f} s)")
 
         status = 0
         if not args.sql_only:
             domain = f"bench-{run_id}-http.myshopify.com"
-            with shopify_knows_every_id():
-                order_id = prepare_detail_order(app, log, domain, args.detail_components)
+            with shopify_knows_every_id() as shopify_calls:
+                order_id = prepare_detail_order(app, log, shopify_calls, domain, args.detail_components)
             engine.dispose()  # the server gets the database to itself
             try:
                 status = throughput_report(args, app.config, database_url, domain, order_id, workdir)
@@ -338,9 +363,10 @@ def main(argv=None) -> int:
                 status = 2
 
         if grown:
-            print(f"\nFAIL: the statement count grows with the number of components for: {', '.join(grown)}")
+            print(f"\nFAIL: the statement count grows with the number of components, beyond a constant per "
+                  f"Shopify call, for: {', '.join(grown)}")
             return 1
-        print("\nOK: no statement count grows with the number of components.")
+        print("\nOK: no statement count grows with the number of components beyond a constant per Shopify call.")
         return status
     except BenchError as exc:
         print(f"\nbenchmark failed: {exc}", file=sys.stderr)
