@@ -2,6 +2,7 @@
 1280 and 390 px, the BOM list's estimate, the settings' worked example, and the demo store's cost
 per item after a completion."""
 
+import re
 import time
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -99,3 +100,21 @@ def test_the_bom_list_estimates_and_the_settings_explain_the_options(page, demo_
     expect(page.get_by_label("A weighted average of stock and batch")).to_be_checked()
     example.scroll_into_view_if_needed()
     screenshot(page, "settings-cost", full_page=False)
+
+
+def test_labour_and_overhead_are_typed_in_the_form_cents_at_most(page, demo_site):
+    api = demo_site.api
+    order = api.create_order("PO-LABOUR", [{"variantId": JAR_CANDLE, "title": "Beeswax candle in a jar",
+                                           "quantityPlanned": 2, "materials": MATERIALS}], locationId=WORKSHOP)
+    page.goto(f"/orders/{order['id']}/edit")
+    page.get_by_label("Labour cost").fill("12.5")
+    page.get_by_label("Overhead cost").fill("1.255")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_label("Overhead cost")).to_have_accessible_description(re.compile("at most 2 decimal places"))
+    assert api.order(order["id"])["version"] == order["version"]  # nothing was sent
+    page.get_by_label("Overhead cost").fill("1.25")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#order-status")).to_have_text("Draft")
+    saved = api.order(order["id"])
+    assert (saved["labourCost"], saved["overheadCost"]) == (12.5, 1.25)
+    expect(page.locator("#cost-materials")).to_contain_text("Labour")
