@@ -2,7 +2,9 @@
 1280 and 390 px, the BOM list's estimate, the settings' worked example, and the demo store's cost
 per item after a completion."""
 
+import re
 import time
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
@@ -29,6 +31,16 @@ def weighted_average(demo_site):
     api.put_settings()
 
 
+def per_candle(store) -> Decimal:
+    """One candle's materials at the demo store's costs now (other tests' completions move them)."""
+    return sum(Decimal(str(m["quantityPerUnit"])) * Decimal(store.unit_cost(DEMO_SHOP, m["variantId"]))
+               for m in MATERIALS)
+
+
+def euros(value: Decimal, places: str = "0.01") -> str:
+    return f"€{value.quantize(Decimal(places), rounding=ROUND_HALF_UP)}"
+
+
 def completed_costed_order(demo_site, reference: str) -> dict:
     api = demo_site.api
     order = api.create_order(reference, [{"variantId": JAR_CANDLE, "title": "Beeswax candle in a jar",
@@ -47,17 +59,21 @@ def completed_costed_order(demo_site, reference: str) -> dict:
 
 def test_a_completed_order_shows_its_cost_and_shopify_takes_the_average(page, demo_site):
     store = demo_site.services.store
+    materials = 4 * per_candle(store)
     order = completed_costed_order(demo_site, "PO-COSTED")
-    assert order["cost"]["state"] == "final" and order["cost"]["total"] == 32.3
-    assert order["cost"]["outputs"][0]["unitCost"] == 8.075
+    total = materials + Decimal("12.5")
+    assert order["cost"]["state"] == "final"
+    assert Decimal(str(order["cost"]["total"])) == total.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    assert Decimal(str(order["cost"]["outputs"][0]["unitCost"])) == (total / 4).quantize(Decimal("0.0001"),
+                                                                                         rounding=ROUND_HALF_UP)
     old, new = order["costEvent"]["changes"][JAR_CANDLE]
     assert store.unit_cost(DEMO_SHOP, JAR_CANDLE) == new != old
 
     page.goto(f"/orders/{order['id']}")
     card = page.locator("#cost-card")
     expect(card).to_contain_text("Final")
-    expect(page.locator("#cost-materials")).to_contain_text("€32.30")
-    expect(page.locator("#cost-outputs")).to_contain_text("€8.0750")
+    expect(page.locator("#cost-materials")).to_contain_text(euros(total))
+    expect(page.locator("#cost-outputs")).to_contain_text(euros(total / 4, "0.0001"))
     page.wait_for_load_state("networkidle")
     screenshot(page, "order-cost")
     page.set_viewport_size({"width": 390, "height": 800})
@@ -70,16 +86,35 @@ def test_a_completed_order_shows_its_cost_and_shopify_takes_the_average(page, de
 
     # The demo store's inventory shows the candle's new cost per item.
     page.goto("/demo-inventory")
-    expect(page.locator("main")).to_contain_text(f"€{new}")
+    expect(page.locator("main")).to_contain_text(euros(Decimal(new)))
 
 
 def test_the_bom_list_estimates_and_the_settings_explain_the_options(page, demo_site):
     completed_costed_order(demo_site, "PO-COSTED-2")  # the save read the materials' costs
     page.goto("/boms")
-    expect(page.get_by_role("row", name="Beeswax candle in a jar")).to_contain_text("€4.95")
+    expect(page.get_by_role("row", name="Beeswax candle in a jar")).to_contain_text(
+        euros(per_candle(demo_site.services.store)))
     page.goto("/settings")
     example = page.locator("#cost-update-example")
     expect(example).to_contain_text("€7.01")
     expect(page.get_by_label("A weighted average of stock and batch")).to_be_checked()
     example.scroll_into_view_if_needed()
     screenshot(page, "settings-cost", full_page=False)
+
+
+def test_labour_and_overhead_are_typed_in_the_form_cents_at_most(page, demo_site):
+    api = demo_site.api
+    order = api.create_order("PO-LABOUR", [{"variantId": JAR_CANDLE, "title": "Beeswax candle in a jar",
+                                           "quantityPlanned": 2, "materials": MATERIALS}], locationId=WORKSHOP)
+    page.goto(f"/orders/{order['id']}/edit")
+    page.get_by_label("Labour cost").fill("12.5")
+    page.get_by_label("Overhead cost").fill("1.255")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_label("Overhead cost")).to_have_accessible_description(re.compile("at most 2 decimal places"))
+    assert api.order(order["id"])["version"] == order["version"]  # nothing was sent
+    page.get_by_label("Overhead cost").fill("1.25")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#order-status")).to_have_text("Draft")
+    saved = api.order(order["id"])
+    assert (saved["labourCost"], saved["overheadCost"]) == (12.5, 1.25)
+    expect(page.locator("#cost-materials")).to_contain_text("Labour")

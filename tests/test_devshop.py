@@ -224,10 +224,12 @@ def test_nodes_resolves_variants_and_nulls_unknown_ids(fake):
     assert body["data"]["nodes"] == [
         {"__typename": "ProductVariant", "id": VARIANT, "displayName": "Candle - Large",
          "inventoryItem": {"id": ITEM, "tracked": True,
-                           "inventoryHistoryUrl": history.format(SHOP.split(".")[0], ITEM.rsplit("/", 1)[1])}},
+                           "inventoryHistoryUrl": history.format(SHOP.split(".")[0], ITEM.rsplit("/", 1)[1]),
+                           "unitCost": None}},
         {"__typename": "ProductVariant", "id": VARIANT_2, "displayName": "Wax - 1 kg",
          "inventoryItem": {"id": ITEM_2, "tracked": False,
-                           "inventoryHistoryUrl": history.format(SHOP.split(".")[0], ITEM_2.rsplit("/", 1)[1])}},
+                           "inventoryHistoryUrl": history.format(SHOP.split(".")[0], ITEM_2.rsplit("/", 1)[1]),
+                           "unitCost": None}},
         None, None]
     cost = body["extensions"]["cost"]
     assert cost["requestedQueryCost"] == cost["actualQueryCost"] == 4
