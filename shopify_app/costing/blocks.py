@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from ..extensions import db
 from . import arithmetic, unit_costs
 
 
@@ -39,7 +40,11 @@ def order_cost(order, rows: list[arithmetic.Row] | None = None) -> arithmetic.Co
 def freeze_order_costs(order) -> None:
     """At completion: the unit costs the final cost is computed with from now on."""
     rows = order_rows(order.components, produced=True)
-    order.cost_basis = unit_costs.basis(order.shop_id, material_ids(rows))
+    # The order is dirty with its completion: reading the costs must not flush it early, or a
+    # racing writer's version bump surfaces here instead of in the caller's guarded commit (a 500
+    # instead of a 409).
+    with db.session.no_autoflush:
+        order.cost_basis = unit_costs.basis(order.shop_id, material_ids(rows))
 
 
 def bom_costs(shop_id: int, boms) -> dict[int, tuple[Decimal | None, str | None]]:
