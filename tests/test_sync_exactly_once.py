@@ -891,7 +891,7 @@ def test_concurrent_workers_never_push_the_same_job_twice(pg_harness, workers):
 
 
 def test_a_push_whose_worker_died_is_taken_over_after_its_lease(harness):
-    lease = 1.0
+    lease = 4.0  # long enough for the rescuer's first look to end inside it on a busy 2-core machine
     store = FakeStore()
     shop = f"lease-{uuid.uuid4().hex[:6]}.myshopify.com"
     seed_catalogue(store, shop)
