@@ -6,7 +6,7 @@ from flask import jsonify, request
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from ..fields import NO_NUL_PATTERN, NoNul, QueryDigits
-from ..production import listing, queries, service
+from ..production import listing, queries, service, sync_actions, transitions
 from ..production.representations import EventListOut, OrderListOut, OrderOut, events_json, order_list_json
 from ..production.schemas import OrderCreate, OrderPatch, SyncResolve, SyncSkip
 from ..shops.scoping import current_identity, current_shop
@@ -87,19 +87,19 @@ def _transition(order_id: int, apply):
 @operation("POST", ORDER + "/start", summary="Start a draft order", response=OrderOut,
            errors=TRANSITION_ERRORS, headers=ETAG, conditional=True)
 def start_order(order_id: int):
-    return _transition(order_id, service.start_order)
+    return _transition(order_id, transitions.start_order)
 
 
 @operation("POST", ORDER + "/complete", summary="Complete an order in progress", response=OrderOut,
            errors=TRANSITION_ERRORS, headers=ETAG, conditional=True)
 def complete_order(order_id: int):
-    return _transition(order_id, service.complete_order)
+    return _transition(order_id, transitions.complete_order)
 
 
 @operation("POST", ORDER + "/cancel", summary="Cancel a draft or in-progress order", response=OrderOut,
            errors=TRANSITION_ERRORS, headers=ETAG, conditional=True)
 def cancel_order(order_id: int):
-    return _transition(order_id, service.cancel_order)
+    return _transition(order_id, transitions.cancel_order)
 
 
 @operation("POST", ORDER + "/reverse", summary="Reverse a completed order: a linked draft taking back what is left",
@@ -108,7 +108,7 @@ def reverse_order(order_id: int):
     # Answers with the new reversal (a draft); the original gains it in `reversedBy`.
     identity = current_identity()
     original = queries.lock_order(identity.shop, order_id)
-    reversal = service.reverse_order(original, identity.shop, actor=identity.actor,
+    reversal = transitions.reverse_order(original, identity.shop, actor=identity.actor,
                                      expected_version=expected_version())
     return order_response(reversal, 201)
 
@@ -123,7 +123,7 @@ def list_events(order_id: int):
            response=OrderOut, status=202, errors=(404, 409), headers=ETAG)
 def retry_sync(order_id: int):
     # Never pushes inside the request: the worker does, under the push's idempotency keys.
-    order = service.retry_sync(queries.lock_order(current_shop(), order_id))
+    order = sync_actions.retry_sync(queries.lock_order(current_shop(), order_id))
     return order_response(order, 202)
 
 
@@ -133,7 +133,7 @@ def skip_sync_variants(order_id: int):
     # Their frozen deltas go back to the accounts; the rest of the order is pushed again by the worker.
     identity = current_identity()
     order = queries.lock_order(identity.shop, order_id)
-    order = service.skip_sync_variants(order, json_body(), actor=identity.actor)
+    order = sync_actions.skip_sync_variants(order, json_body(), actor=identity.actor)
     return order_response(order, 202)
 
 
@@ -142,5 +142,5 @@ def skip_sync_variants(order_id: int):
 def resolve_sync(order_id: int):
     identity = current_identity()
     order = queries.lock_order(identity.shop, order_id)
-    order = service.resolve_sync(order, json_body(), actor=identity.actor)
+    order = sync_actions.resolve_sync(order, json_body(), actor=identity.actor)
     return order_response(order)

@@ -1,33 +1,30 @@
-"""The only code that writes production orders: every API route, page, CLI and worker comes here.
+"""Creating and editing production orders: the order's fields and its component rows.
 
-Writes follow one pattern: `queries.lock_order` (the row lock on PostgreSQL, 404 for another shop's id),
-then one of the functions below, which checks `If-Match` (412), asks `lifecycle` what is allowed
-(409), validates the input (422), applies it, appends exactly one event and commits. The order's
-`version` column guards the UPDATE itself, so even without a row lock (SQLite) two racing writers
-cannot both succeed.
+Every write of an order goes through this package: this module (creating and editing),
+`transitions` (start, complete, cancel, reverse) and `sync_actions` (settling a stopped push). They
+follow one pattern: `queries.lock_order` (the row lock on PostgreSQL, 404 for another shop's id),
+then a function that checks `If-Match` (412), asks `lifecycle` what is allowed (409), validates the
+input (422), applies it, appends exactly one event and commits through `commits.commit_change`.
 """
 
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import insert, select
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.exc import StaleDataError
 
 from ..boms.service import active_bom_for_order
-from ..costing.blocks import freeze_order_costs
 from ..db_types import utcnow
-from ..errors import Conflict, InvalidTransition, ValidationFailed, VersionMismatch
+from ..errors import ValidationFailed
 from ..extensions import db
 from ..shops.models import Shop
-from ..sync import outbox, settling
 from ..validation import parse
-from . import lifecycle, reversal_rules, reversals
+from . import lifecycle, reversals
+from .commits import check_version, commit_change, duplicate_reference, reference_taken
 from .history import Changes, component_snapshot, materials_for_history
-from .lifecycle import Action, OrderStatus, SyncSettings
-from .models import Component, OrderEvent, ProductionOrder
+from .lifecycle import OrderStatus
+from .models import Component, ProductionOrder
 from .quantities import check_whole_units
 from .row_replacement import ROW_FIELDS, materials_json, plan_rows
 from .schemas import (MAX_COMPONENTS_PER_ORDER, ComponentFromBom, ComponentIn, ComponentPatch, OrderCreate,
-                      OrderPatch, SyncResolve, SyncSkip)
+                      OrderPatch)
 from .shopify_ids import IdRef, check_ids, order_refs
 
 ORDER_FIELDS = {  # schema field -> (API name, model attribute), for the fields PATCH may change
@@ -46,31 +43,6 @@ COMPONENT_FIELDS = ROW_FIELDS
 # ---------------------------------------------------------------- helpers
 
 
-def check_version(order: ProductionOrder, expected_version: int | None) -> None:
-    """`If-Match` must name the version the client last saw (when the client sends one)."""
-    if expected_version is not None and expected_version != order.version:
-        raise VersionMismatch(
-            "This order was changed since you loaded it. Reload it and try again.",
-            {"currentVersion": order.version, "ifMatch": expected_version},
-        )
-
-
-def _reference_taken(shop: Shop, reference: str, except_id: int | None = None) -> bool:
-    query = select(ProductionOrder.id).where(
-        ProductionOrder.shop_id == shop.id, ProductionOrder.reference_key == reference.lower()
-    )
-    if except_id is not None:
-        query = query.where(ProductionOrder.id != except_id)
-    return db.session.scalar(query.limit(1)) is not None
-
-
-def _duplicate_reference(reference: str) -> ValidationFailed:
-    return ValidationFailed(
-        f"Another production order already uses the reference “{reference}”.",
-        {"reference": "must be unique in this shop (ignoring case)."},
-    )
-
-
 def _fill_titles(row: dict, catalogue: dict) -> None:
     """A row typed by variant id shows Shopify's product title and SKU rather than a bare id."""
     entry = catalogue.get(row["variant_id"])
@@ -82,28 +54,6 @@ def _fill_titles(row: dict, catalogue: dict) -> None:
         if entry is not None:
             material["title"] = material.get("title") or entry.title
             material["sku"] = material.get("sku") or entry.sku
-
-
-def _commit(order: ProductionOrder, shop: Shop, event_type: str, actor: str, changes: dict,
-            *, touch: bool = True) -> ProductionOrder:
-    """Bump the order's version, append its event and commit, or fail without changing anything."""
-    if touch:
-        order.updated_at = utcnow()  # also marks the row dirty, so the guarded UPDATE bumps `version`
-    db.session.add(OrderEvent(shop_id=shop.id, order_id=order.id, type=event_type, actor=actor, changes=changes))
-    try:
-        # The version-guarded UPDATE runs here: a racing writer loses before the outbox is read.
-        db.session.flush()
-        # The need to push is written in this same transaction (outbox): a crash cannot lose it.
-        outbox.after_change(order, event_type, changes, shop.settings.sync_mode)
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise Conflict("Another request changed this order at the same moment. Reload it and try again.") from None
-    except IntegrityError:
-        db.session.rollback()
-        # The only constraint a valid request can hit is the per-shop reference (a racing create).
-        raise _duplicate_reference(order.reference) from None
-    return order
 
 
 def _check_produced_allowed(status: str, row, path: str) -> None:
@@ -119,8 +69,8 @@ def _check_produced_allowed(status: str, row, path: str) -> None:
 def create_order(shop: Shop, data, *, actor: str) -> ProductionOrder:
     """Create a draft order (with optional component rows) from a request body."""
     body = parse(OrderCreate, data)  # its rows cannot carry produced quantities: a new order is a draft
-    if _reference_taken(shop, body.reference):
-        raise _duplicate_reference(body.reference)
+    if reference_taken(shop, body.reference):
+        raise duplicate_reference(body.reference)
     for index, row in enumerate(body.components):
         check_whole_units(row.unit, {f"components[{index}].quantityPlanned": row.quantity_planned})
     rows = [{"variant_id": row.variant_id, "title": row.title, "sku": row.sku, "unit": row.unit,
@@ -153,7 +103,7 @@ def create_order(shop: Shop, data, *, actor: str) -> ProductionOrder:
             select(Component).where(Component.order_id == order.id).order_by(Component.id)).all()
         changes.record("components", None, [component_snapshot(c) for c in rows])
     set_committed_value(order, "components", list(rows) if body.components else [])
-    return _commit(order, shop, "created", actor, changes, touch=False)  # the INSERT set version 1
+    return commit_change(order, shop, "created", actor, changes, touch=False)  # the INSERT set version 1
 
 
 def update_order(order: ProductionOrder, shop: Shop, data, *, actor: str, expected_version=None) -> ProductionOrder:
@@ -170,8 +120,8 @@ def update_order(order: ProductionOrder, shop: Shop, data, *, actor: str, expect
     flag = new_values.get("sync_to_shopify", order.sync_to_shopify)
     location = new_values.get("location_id", order.location_id)
     lifecycle.check_sync_fields(order.status, flag, location)
-    if "reference" in new_values and _reference_taken(shop, new_values["reference"], except_id=order.id):
-        raise _duplicate_reference(new_values["reference"])
+    if "reference" in new_values and reference_taken(shop, new_values["reference"], except_id=order.id):
+        raise duplicate_reference(new_values["reference"])
     plan = None
     if "components" in body.model_fields_set:
         if body.components is None:
@@ -201,7 +151,7 @@ def update_order(order: ProductionOrder, shop: Shop, data, *, actor: str, expect
     flushed = plan is not None and _apply_rows(order, shop, plan, catalogue, changes)
     if not changes:
         return order
-    return _commit(order, shop, "updated", actor, changes, touch=not flushed)
+    return commit_change(order, shop, "updated", actor, changes, touch=not flushed)
 
 
 def _apply_rows(order: ProductionOrder, shop: Shop, plan, catalogue: dict, changes: Changes) -> bool:
@@ -265,7 +215,7 @@ def add_component(order: ProductionOrder, shop: Shop, data, *, actor: str, expec
     db.session.flush()
     changes = Changes()
     changes.record(f"components.{component.id}", None, component_snapshot(component))
-    return _commit(order, shop, "component_added", actor, changes)
+    return commit_change(order, shop, "component_added", actor, changes)
 
 
 def update_component(order, component, shop: Shop, data, *, actor: str, expected_version=None) -> ProductionOrder:
@@ -301,7 +251,7 @@ def update_component(order, component, shop: Shop, data, *, actor: str, expected
             setattr(component, attr, value)
     if not changes:
         return order
-    return _commit(order, shop, "component_updated", actor, changes)
+    return commit_change(order, shop, "component_updated", actor, changes)
 
 
 def remove_component(order, component, shop: Shop, *, actor: str, expected_version=None) -> ProductionOrder:
@@ -311,155 +261,4 @@ def remove_component(order, component, shop: Shop, *, actor: str, expected_versi
     changes = Changes()
     changes.record(f"components.{component.id}", component_snapshot(component), None)
     order.components.remove(component)  # delete-orphan: the row is deleted at flush
-    return _commit(order, shop, "component_removed", actor, changes)
-
-
-# ---------------------------------------------------------------- transitions
-
-
-def start_order(order: ProductionOrder, shop: Shop, *, actor: str, expected_version=None) -> ProductionOrder:
-    """draft -> in_progress; the sync flag and location take the shop defaults now if unset."""
-    check_version(order, expected_version)
-    new_status = lifecycle.next_status(order.status, Action.START)
-    settings = shop.settings
-    resolved = lifecycle.resolve_at_start(
-        SyncSettings(order.sync_to_shopify, order.location_id),
-        settings.sync_by_default, settings.default_location_id,
-    )
-    # Checked again at start: a product deleted in Shopify since the order was saved is named now,
-    # while the order can still be fixed, not after completion when it is read-only.
-    check_ids(shop, order_refs(resolved.location_id, [
-        (index, c.variant_id, c.title, c.materials) for index, c in enumerate(order.components)]))
-    now = utcnow()
-    changes = Changes()
-    changes.record("status", order.status, new_status.value)
-    changes.record("startedAt", None, now)
-    changes.record("syncProductionOrderToShopify", order.sync_to_shopify, resolved.sync)
-    changes.record("locationId", order.location_id, resolved.location_id)
-    order.status, order.started_at = new_status.value, now
-    order.sync_to_shopify, order.location_id = resolved.sync, resolved.location_id
-    return _commit(order, shop, lifecycle.TRANSITION_EVENTS[Action.START], actor, changes)
-
-
-def complete_order(order: ProductionOrder, shop: Shop, *, actor: str, expected_version=None) -> ProductionOrder:
-    """in_progress -> completed; every row's planned quantity becomes what was produced."""
-    check_version(order, expected_version)
-    new_status = lifecycle.next_status(order.status, Action.COMPLETE)
-    now = utcnow()
-    changes = Changes()
-    changes.record("status", order.status, new_status.value)
-    changes.record("completedAt", None, now)
-    for component in order.components:
-        changes.record(f"components.{component.id}.quantityPlanned",
-                       component.quantity_planned, component.quantity_produced)
-    # One statement for all rows, however many there are; the loaded rows are told the result.
-    db.session.execute(
-        update(Component).where(Component.order_id == order.id)
-        .values(quantity_planned=Component.quantity_produced)
-        .execution_options(synchronize_session=False)
-    )
-    for component in order.components:
-        set_committed_value(component, "quantity_planned", component.quantity_produced)
-    order.status, order.completed_at = new_status.value, now
-    freeze_order_costs(order)  # the final cost keeps the unit costs known at this moment
-    return _commit(order, shop, lifecycle.TRANSITION_EVENTS[Action.COMPLETE], actor, changes)
-
-
-def cancel_order(order: ProductionOrder, shop: Shop, *, actor: str, expected_version=None) -> ProductionOrder:
-    """draft|in_progress -> cancelled; a draft loses its rows, an order in progress keeps them."""
-    check_version(order, expected_version)
-    new_status = lifecycle.next_status(order.status, Action.CANCEL)
-    now = utcnow()
-    changes = Changes()
-    changes.record("status", order.status, new_status.value)
-    changes.record("cancelledAt", None, now)
-    if order.status == OrderStatus.DRAFT and order.components:
-        changes.record("components", [component_snapshot(c) for c in order.components], [])
-        db.session.execute(
-            delete(Component).where(Component.order_id == order.id)
-            .execution_options(synchronize_session=False)
-        )
-        for component in order.components:
-            db.session.expunge(component)
-        set_committed_value(order, "components", [])
-    order.status, order.cancelled_at = new_status.value, now
-    return _commit(order, shop, lifecycle.TRANSITION_EVENTS[Action.CANCEL], actor, changes)
-
-
-
-# ---------------------------------------------------------------- reversal
-
-
-def reverse_order(original: ProductionOrder, shop: Shop, *, actor: str, expected_version=None) -> ProductionOrder:
-    """A completed order -> a linked draft that takes back what no earlier reversal covers (SPEC §11).
-
-    The draft is the original's type flipped, at its location with its sync flag, one row per
-    original row with something left, the same materials. The original (row-locked by the caller,
-    read-only otherwise) gets a `reversed` event and a new version, so two racing reversals of
-    one order cannot both be created from the same remainder."""
-    check_version(original, expected_version)
-    reversals.lock_original(original.id)
-    left = reversals.ensure_reversible(original)
-    n = reversals.reversal_count(original.id) + 1
-    while _reference_taken(shop, reference := reversal_rules.reversal_reference(original.reference, n)):
-        n += 1
-    now = utcnow()
-    reversal = ProductionOrder(
-        shop_id=shop.id, reference=reference, reference_key=reference.lower(),
-        type=reversal_rules.FLIPPED_TYPE[original.type], status=OrderStatus.DRAFT.value,
-        location_id=original.location_id, sync_to_shopify=original.sync_to_shopify, reversal_of=original.id,
-        created_at=now, updated_at=now,
-        components=[Component(shop_id=shop.id, variant_id=c.variant_id, title=c.title, sku=c.sku, unit=c.unit,
-                              quantity_planned=left[c.id], quantity_produced=0,
-                              materials=[dict(m) for m in c.materials], reverses_component_id=c.id)
-                    for c in original.components if left.get(c.id)],
-    )
-    db.session.add(reversal)
-    db.session.flush()  # assigns the ids the events name
-    created = Changes()
-    for api_name, attr in ORDER_FIELDS.values():
-        created.record(api_name, None, getattr(reversal, attr))
-    created.record("status", None, reversal.status)
-    created.record("reversalOf", None, original.id)
-    created.record("components", None, [component_snapshot(c) for c in reversal.components])
-    db.session.add(OrderEvent(shop_id=shop.id, order_id=reversal.id, type="created", actor=actor, changes=created))
-    reversed_by = Changes()
-    reversed_by.record("reversedBy", None, {"id": reversal.id, "reference": reversal.reference})
-    _commit(original, shop, "reversed", actor, reversed_by)
-    return reversal
-
-
-# ---------------------------------------------------------------- sync retry
-
-
-def _ensure_syncs(order: ProductionOrder) -> None:
-    lifecycle.ensure_sync_retry_allowed(order.status, order.started_at)
-    if order.sync_to_shopify is not True:
-        raise InvalidTransition("This order does not sync to Shopify.", {"sync": "off"})
-
-
-def retry_sync(order: ProductionOrder) -> ProductionOrder:
-    """Queue a retry of a failed or waiting push (POST …/sync). Not an edit: no version bump."""
-    _ensure_syncs(order)
-    if settling.retry(order) is None:
-        raise InvalidTransition("Shopify already has everything this order produced.", {"sync": "synced"})
-    db.session.commit()
-    return order
-
-
-def skip_sync_variants(order: ProductionOrder, data, *, actor: str) -> ProductionOrder:
-    """Settle a failed push by leaving some variants out of this order's sync (POST …/sync/skip)."""
-    _ensure_syncs(order)
-    body = parse(SyncSkip, data)
-    settling.skip_variants(order, body.variant_ids, actor)
-    db.session.commit()
-    return order
-
-
-def resolve_sync(order: ProductionOrder, data, *, actor: str) -> ProductionOrder:
-    """Settle a batch Shopify may have forgotten: applied or not (POST …/sync/resolve)."""
-    _ensure_syncs(order)
-    body = parse(SyncResolve, data)
-    settling.resolve(order, body.batch_id, body.applied, actor)
-    db.session.commit()
-    return order
+    return commit_change(order, shop, "component_removed", actor, changes)
