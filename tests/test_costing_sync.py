@@ -133,3 +133,64 @@ def test_off_writes_nothing(harness):  # noqa: F811
     drain(app)
     assert fake.store.cost_writes(SHOP) == [] and cost_rows(app) == []
     assert fake.store.available(SHOP, CANDLE, WORKSHOP) == 12
+
+
+class CostWritesUnavailable:
+    """Fault plan: Shopify answers 503 (applying nothing) to every cost write while `until()` is
+    false. The fake draws a fault right after counting the request, so a grown count of
+    UpdateItemCost calls means the request at hand is one."""
+
+    def __init__(self, store, until):
+        self.store, self.until, self.seen, self.history = store, until, 0, []
+
+    def next(self):
+        count = self.store.calls(SHOP)["UpdateItemCost"]
+        fault = "http_503" if count > self.seen and not self.until() else None
+        self.seen = count
+        self.history.append(fault)
+        return fault
+
+
+def test_a_second_completion_averages_with_the_first_ones_cost_still_on_its_way(harness):  # noqa: F811
+    fake, app, api = workshop(harness)
+    api("PUT", "/api/settings", json={"syncProductionOrdersToShopifyByDefault": True, "defaultLocationId": WORKSHOP,
+                                      "syncMode": "on_complete", "costUpdate": "weighted_average"})
+    # A's cost write is refused with a 503 until B's completion push has read the candle's cost:
+    # B reads 5.00 while A's 5.33 is still on its way.
+    fake.runtime.faults = CostWritesUnavailable(fake.store, lambda: fake.store.calls(SHOP)["AdjustInventory"] >= 2)
+    first = make_candles(api, "PO-A", 2, labourCost=2)
+    with app.app_context():
+        run_once("cost-test")
+        db.session.remove()
+    assert fake.store.cost_writes(SHOP) == [] and "http_503" in fake.runtime.faults.history
+    second = make_candles(api, "PO-B", 2, labourCost=2)
+    drain(app)
+    # (10 × 5 + 2 × 7) / 12 = 5.33, then (12 × 5.33 + 2 × 7) / 14 = 5.5686 → 5.57: B builds on A's value.
+    assert cost_rows(app) == [(first["id"], "weighted_average", Decimal("5.00"), Decimal("5.33"), "applied"),
+                              (second["id"], "weighted_average", Decimal("5.33"), Decimal("5.57"), "applied")]
+    assert fake.store.cost_writes(SHOP) == [(CANDLE_ITEM, "5.33"), (CANDLE_ITEM, "5.57")]
+    assert fake.store.unit_cost(SHOP, CANDLE) == "5.57"
+
+
+def test_an_output_whose_fraction_is_carried_still_gets_its_cost_written_once(harness):  # noqa: F811
+    fake, app, api = workshop(harness)
+    api("PUT", "/api/settings", json={"syncProductionOrdersToShopifyByDefault": True, "defaultLocationId": WORKSHOP,
+                                      "syncMode": "on_complete", "costUpdate": "weighted_average"})
+    order = api("POST", "/api/production-orders", 201, {
+        "reference": "PO-HALF", "locationId": WORKSHOP, "syncProductionOrderToShopify": True, "labourCost": 1,
+        "components": [{"variantId": CANDLE, "quantityPlanned": 0.5, "unit": "kg", "materials": MATERIALS}]})
+    api("POST", f"/api/production-orders/{order['id']}/start")
+    api("PATCH", f"/api/production-orders/{order['id']}/components/{order['components'][0]['id']}",
+        json={"quantityProduced": 0.5})
+    api("POST", f"/api/production-orders/{order['id']}/complete")
+    drain(app)
+    # 0.5 × (0.5 × 10 + 1 × 1) + 1 = 4.00 for 0.5 kg: 8.00 per kg. No whole kg was added, so
+    # Shopify gave no quantity after the change: the stock is unknown and counts as 0 units.
+    assert fake.store.available(SHOP, CANDLE, WORKSHOP) == 10
+    assert cost_rows(app) == [(order["id"], "weighted_average", Decimal("5.00"), Decimal("8.00"), "applied")]
+    assert fake.store.cost_writes(SHOP) == [(CANDLE_ITEM, "8.00")]
+    after = api("GET", f"/api/production-orders/{order['id']}")
+    candle = [entry for entry in after["sync"]["adjustments"] if entry["variantId"] == CANDLE]
+    assert [(e["quantity"], e["adjustmentGroupId"], e["quantityAfterChange"], e["inventoryHistoryUrl"])
+            for e in candle] == [(0, None, None, None)]
+
