@@ -194,3 +194,23 @@ def test_an_output_whose_fraction_is_carried_still_gets_its_cost_written_once(ha
     assert [(e["quantity"], e["adjustmentGroupId"], e["quantityAfterChange"], e["inventoryHistoryUrl"])
             for e in candle] == [(0, None, None, None)]
 
+
+def test_a_cost_write_shopify_refused_is_on_the_orders_cost_block(harness):  # noqa: F811
+    fake, app, api = workshop(harness)
+    api("PUT", "/api/settings", json={"syncProductionOrdersToShopifyByDefault": True, "defaultLocationId": WORKSHOP,
+                                      "syncMode": "on_complete", "costUpdate": "batch"})
+    deleted = []
+    fake.runtime.faults = CostWritesUnavailable(fake.store, lambda: bool(deleted))
+    order = make_candles(api, "PO-GONE", 2, labourCost=2)
+    with app.app_context():
+        run_once("cost-test")
+        db.session.remove()
+    pending = api("GET", f"/api/production-orders/{order['id']}")["cost"]["shopifyCostUpdates"]
+    assert pending == [{"variantId": CANDLE, "state": "pending", "oldCost": 5, "newCost": 7, "error": None}]
+    fake.store.delete_variant(SHOP, 8001)  # the merchant deleted the candle in Shopify meanwhile
+    deleted.append(True)
+    drain(app)
+    cost = api("GET", f"/api/production-orders/{order['id']}")["cost"]
+    assert cost["shopifyCostUpdates"] == [{
+        "variantId": CANDLE, "state": "failed", "oldCost": 5, "newCost": 7,
+        "error": "Shopify refused the cost per item: The product couldn't be found."}]
