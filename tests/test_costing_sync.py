@@ -2,6 +2,7 @@
 one final value per completed order however the answers get lost or time out, on both databases."""
 
 import time
+from collections import Counter
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -135,20 +136,27 @@ def test_off_writes_nothing(harness):  # noqa: F811
     assert fake.store.available(SHOP, CANDLE, WORKSHOP) == 12
 
 
-class CostWritesUnavailable:
-    """Fault plan: Shopify answers 503 (applying nothing) to every cost write while `until()` is
-    false. The fake draws a fault right after counting the request, so a grown count of
-    UpdateItemCost calls means the request at hand is one."""
+class ScriptedFaults:
+    """Fault plan by operation: `rule(operation, nth)` is the fault of the nth request of that
+    operation. The fake draws a fault right after counting the request, so the operation whose
+    count grew is the request at hand (the worker sends one request at a time)."""
 
-    def __init__(self, store, until):
-        self.store, self.until, self.seen, self.history = store, until, 0, []
+    def __init__(self, store, rule):
+        self.store, self.rule, self.seen, self.history = store, rule, Counter(), []
 
     def next(self):
-        count = self.store.calls(SHOP)["UpdateItemCost"]
-        fault = "http_503" if count > self.seen and not self.until() else None
-        self.seen = count
+        calls = self.store.calls(SHOP)
+        grown = [operation for operation in calls if calls[operation] > self.seen[operation]]
+        self.seen = Counter(calls)
+        fault = self.rule(grown[0], calls[grown[0]]) if grown else None
         self.history.append(fault)
         return fault
+
+
+def cost_writes_unavailable(store, until):
+    """Shopify answers 503 (applying nothing) to every cost write until `until()`."""
+    return ScriptedFaults(store, lambda operation, _: "http_503" if operation == "UpdateItemCost" and not until()
+                          else None)
 
 
 def test_a_second_completion_averages_with_the_first_ones_cost_still_on_its_way(harness):  # noqa: F811
@@ -157,7 +165,7 @@ def test_a_second_completion_averages_with_the_first_ones_cost_still_on_its_way(
                                       "syncMode": "on_complete", "costUpdate": "weighted_average"})
     # A's cost write is refused with a 503 until B's completion push has read the candle's cost:
     # B reads 5.00 while A's 5.33 is still on its way.
-    fake.runtime.faults = CostWritesUnavailable(fake.store, lambda: fake.store.calls(SHOP)["AdjustInventory"] >= 2)
+    fake.runtime.faults = cost_writes_unavailable(fake.store, lambda: fake.store.calls(SHOP)["AdjustInventory"] >= 2)
     first = make_candles(api, "PO-A", 2, labourCost=2)
     with app.app_context():
         run_once("cost-test")
@@ -170,6 +178,31 @@ def test_a_second_completion_averages_with_the_first_ones_cost_still_on_its_way(
                               (second["id"], "weighted_average", Decimal("5.33"), Decimal("5.57"), "applied")]
     assert fake.store.cost_writes(SHOP) == [(CANDLE_ITEM, "5.33"), (CANDLE_ITEM, "5.57")]
     assert fake.store.unit_cost(SHOP, CANDLE) == "5.57"
+
+
+def test_a_first_cost_landing_after_the_second_push_read_the_cost_is_its_old_cost(harness):  # noqa: F811
+    fake, app, api = workshop(harness)
+    api("PUT", "/api/settings", json={"syncProductionOrdersToShopifyByDefault": True, "defaultLocationId": WORKSHOP,
+                                      "syncMode": "on_complete", "costUpdate": "weighted_average"})
+    store = fake.store
+
+    def rule(operation, nth):
+        # A's cost write waits (503) until B's push has read the cost; B's adjustment then waits
+        # until A's write landed: B's read (5.00) is stale by the time B's cost is frozen.
+        if operation == "UpdateItemCost" and store.calls(SHOP)["AdjustInventory"] < 2:
+            return "http_503"
+        if operation == "AdjustInventory" and nth >= 2 and not store.cost_writes(SHOP):
+            return "http_503"
+        return None
+
+    fake.runtime.faults = ScriptedFaults(store, rule)
+    first = make_candles(api, "PO-A", 2, labourCost=2)
+    second = make_candles(api, "PO-B", 2, labourCost=2)
+    drain(app)
+    assert cost_rows(app) == [(first["id"], "weighted_average", Decimal("5.00"), Decimal("5.33"), "applied"),
+                              (second["id"], "weighted_average", Decimal("5.33"), Decimal("5.57"), "applied")]
+    assert store.cost_writes(SHOP) == [(CANDLE_ITEM, "5.33"), (CANDLE_ITEM, "5.57")]
+    assert fake.runtime.faults.history.count("http_503") >= 2
 
 
 def test_an_output_whose_fraction_is_carried_still_gets_its_cost_written_once(harness):  # noqa: F811
@@ -200,7 +233,7 @@ def test_a_cost_write_shopify_refused_is_on_the_orders_cost_block(harness):  # n
     api("PUT", "/api/settings", json={"syncProductionOrdersToShopifyByDefault": True, "defaultLocationId": WORKSHOP,
                                       "syncMode": "on_complete", "costUpdate": "batch"})
     deleted = []
-    fake.runtime.faults = CostWritesUnavailable(fake.store, lambda: bool(deleted))
+    fake.runtime.faults = cost_writes_unavailable(fake.store, lambda: bool(deleted))
     order = make_candles(api, "PO-GONE", 2, labourCost=2)
     with app.app_context():
         run_once("cost-test")
