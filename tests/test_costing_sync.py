@@ -5,6 +5,7 @@ import time
 from collections import Counter
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
 from shopify_app.costing.models import CostUpdate
@@ -205,10 +206,11 @@ def test_a_first_cost_landing_after_the_second_push_read_the_cost_is_its_old_cos
     assert fake.runtime.faults.history.count("http_503") >= 2
 
 
-def test_an_output_whose_fraction_is_carried_still_gets_its_cost_written_once(harness):  # noqa: F811
+@pytest.mark.parametrize("mode", ["batch", "weighted_average"])
+def test_an_output_whose_fraction_is_carried_gets_its_batch_cost_but_keeps_its_average(harness, mode):  # noqa: F811
     fake, app, api = workshop(harness)
     api("PUT", "/api/settings", json={"syncProductionOrdersToShopifyByDefault": True, "defaultLocationId": WORKSHOP,
-                                      "syncMode": "on_complete", "costUpdate": "weighted_average"})
+                                      "syncMode": "on_complete", "costUpdate": mode})
     order = api("POST", "/api/production-orders", 201, {
         "reference": "PO-HALF", "locationId": WORKSHOP, "syncProductionOrderToShopify": True, "labourCost": 1,
         "components": [{"variantId": CANDLE, "quantityPlanned": 0.5, "unit": "kg", "materials": MATERIALS}]})
@@ -217,11 +219,15 @@ def test_an_output_whose_fraction_is_carried_still_gets_its_cost_written_once(ha
         json={"quantityProduced": 0.5})
     api("POST", f"/api/production-orders/{order['id']}/complete")
     drain(app)
-    # 0.5 × (0.5 × 10 + 1 × 1) + 1 = 4.00 for 0.5 kg: 8.00 per kg. No whole kg was added, so
-    # Shopify gave no quantity after the change: the stock is unknown and counts as 0 units.
+    # 0.5 × (0.5 × 10 + 1 × 1) + 1 = 4.00 for 0.5 kg: 8.00 per kg. No whole kg reached Shopify:
+    # batch mode still sets the batch's cost; the average of the 10 on hand at 5.00 did not move.
     assert fake.store.available(SHOP, CANDLE, WORKSHOP) == 10
-    assert cost_rows(app) == [(order["id"], "weighted_average", Decimal("5.00"), Decimal("8.00"), "applied")]
-    assert fake.store.cost_writes(SHOP) == [(CANDLE_ITEM, "8.00")]
+    if mode == "batch":
+        assert cost_rows(app) == [(order["id"], "batch", Decimal("5.00"), Decimal("8.00"), "applied")]
+        assert fake.store.cost_writes(SHOP) == [(CANDLE_ITEM, "8.00")]
+    else:
+        assert cost_rows(app) == [] and fake.store.cost_writes(SHOP) == []
+        assert fake.store.unit_cost(SHOP, CANDLE) == "5.00"
     after = api("GET", f"/api/production-orders/{order['id']}")
     candle = [entry for entry in after["sync"]["adjustments"] if entry["variantId"] == CANDLE]
     assert [(e["quantity"], e["adjustmentGroupId"], e["quantityAfterChange"], e["inventoryHistoryUrl"])

@@ -41,8 +41,8 @@ def _observed(push, variants: set[str]) -> dict[str, tuple[str, Decimal | None, 
                 continue
             after = entry.get("quantityAfterChange")
             cost = entry.get("unitCost")
-            # A carried fraction sent no change, so Shopify gave no quantity after it: its stock is
-            # truly unknown (the lookup reads no quantities) and counts as 0 units (SPEC §9).
+            # A carried fraction sent no change, so Shopify gave no quantity after it (None: `plan`
+            # writes only a batch cost for it, since Shopify's count, and so its average, did not move).
             on_hand = None if after is None or not change["delta"] else after - change["delta"]
             read_at = entry.get("readAt")
             seen[change["variantId"]] = (entry["inventoryItemId"], None if cost is None else Decimal(cost), on_hand,
@@ -82,6 +82,13 @@ def plan(order, shop: Shop, push) -> list[CostUpdate]:
                      order.id, variant)
             continue
         item, old_cost, on_hand, read_at = observed[variant]
+        if on_hand is None and mode == "weighted_average":
+            # No whole unit reached Shopify (the fraction is carried): its stock, and so its average,
+            # did not change. Averaging against an unknown stock as if it were 0 units would replace
+            # the cost of every unit on hand with this small batch's.
+            log.info("order %s: no whole unit of %s reached Shopify; its average cost per item stays",
+                     order.id, variant)
+            continue
         earlier = _landing_before(shop.id, item, read_at)
         if earlier is not None:
             old_cost = earlier.new_cost
