@@ -44,7 +44,8 @@ def test_a_draft_is_estimated_from_the_costs_shopify_answered(api):
                       {"variantId": JAR, "quantity": 4, "unitCost": 1.2, "total": 4.8}],
         "materialsTotal": 19.8, "labourCost": 10, "overheadCost": 2.5, "total": 32.3,
         "outputs": [{"componentId": order["components"][0]["id"], "variantId": CANDLE, "quantity": 4,
-                     "unitCost": 8.075}]}
+                     "unitCost": 8.075}],
+        "shopifyCostUpdates": []}  # none before a completion push (SPEC §9)
 
 
 def test_completion_freezes_the_unit_costs_and_uses_produced_quantities(api, shopify_catalogue):

@@ -74,6 +74,7 @@ def test_a_completed_order_shows_its_cost_and_shopify_takes_the_average(page, de
     expect(card).to_contain_text("Final")
     expect(page.locator("#cost-materials")).to_contain_text(euros(total))
     expect(page.locator("#cost-outputs")).to_contain_text(euros(total / 4, "0.0001"))
+    expect(page.locator("#cost-shopify")).to_contain_text(f"in Shopify to {euros(Decimal(new))}")
     page.wait_for_load_state("networkidle")
     screenshot(page, "order-cost")
     page.set_viewport_size({"width": 390, "height": 800})

@@ -2,8 +2,10 @@
 one final value per completed order however the answers get lost or time out, on both databases."""
 
 import time
+from collections import Counter
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
 from shopify_app.costing.models import CostUpdate
@@ -133,3 +135,121 @@ def test_off_writes_nothing(harness):  # noqa: F811
     drain(app)
     assert fake.store.cost_writes(SHOP) == [] and cost_rows(app) == []
     assert fake.store.available(SHOP, CANDLE, WORKSHOP) == 12
+
+
+class ScriptedFaults:
+    """Fault plan by operation: `rule(operation, nth)` is the fault of the nth request of that
+    operation. The fake draws a fault right after counting the request, so the operation whose
+    count grew is the request at hand (the worker sends one request at a time)."""
+
+    def __init__(self, store, rule):
+        self.store, self.rule, self.seen, self.history = store, rule, Counter(), []
+
+    def next(self):
+        calls = self.store.calls(SHOP)
+        grown = [operation for operation in calls if calls[operation] > self.seen[operation]]
+        self.seen = Counter(calls)
+        fault = self.rule(grown[0], calls[grown[0]]) if grown else None
+        self.history.append(fault)
+        return fault
+
+
+def cost_writes_unavailable(store, until):
+    """Shopify answers 503 (applying nothing) to every cost write until `until()`."""
+    return ScriptedFaults(store, lambda operation, _: "http_503" if operation == "UpdateItemCost" and not until()
+                          else None)
+
+
+def test_a_second_completion_averages_with_the_first_ones_cost_still_on_its_way(harness):  # noqa: F811
+    fake, app, api = workshop(harness)
+    api("PUT", "/api/settings", json={"syncProductionOrdersToShopifyByDefault": True, "defaultLocationId": WORKSHOP,
+                                      "syncMode": "on_complete", "costUpdate": "weighted_average"})
+    # A's cost write is refused with a 503 until B's completion push has read the candle's cost:
+    # B reads 5.00 while A's 5.33 is still on its way.
+    fake.runtime.faults = cost_writes_unavailable(fake.store, lambda: fake.store.calls(SHOP)["AdjustInventory"] >= 2)
+    first = make_candles(api, "PO-A", 2, labourCost=2)
+    with app.app_context():
+        run_once("cost-test")
+        db.session.remove()
+    assert fake.store.cost_writes(SHOP) == [] and "http_503" in fake.runtime.faults.history
+    second = make_candles(api, "PO-B", 2, labourCost=2)
+    drain(app)
+    # (10 × 5 + 2 × 7) / 12 = 5.33, then (12 × 5.33 + 2 × 7) / 14 = 5.5686 → 5.57: B builds on A's value.
+    assert cost_rows(app) == [(first["id"], "weighted_average", Decimal("5.00"), Decimal("5.33"), "applied"),
+                              (second["id"], "weighted_average", Decimal("5.33"), Decimal("5.57"), "applied")]
+    assert fake.store.cost_writes(SHOP) == [(CANDLE_ITEM, "5.33"), (CANDLE_ITEM, "5.57")]
+    assert fake.store.unit_cost(SHOP, CANDLE) == "5.57"
+
+
+def test_a_first_cost_landing_after_the_second_push_read_the_cost_is_its_old_cost(harness):  # noqa: F811
+    fake, app, api = workshop(harness)
+    api("PUT", "/api/settings", json={"syncProductionOrdersToShopifyByDefault": True, "defaultLocationId": WORKSHOP,
+                                      "syncMode": "on_complete", "costUpdate": "weighted_average"})
+    store = fake.store
+
+    def rule(operation, nth):
+        # A's cost write waits (503) until B's push has read the cost; B's adjustment then waits
+        # until A's write landed: B's read (5.00) is stale by the time B's cost is frozen.
+        if operation == "UpdateItemCost" and store.calls(SHOP)["AdjustInventory"] < 2:
+            return "http_503"
+        if operation == "AdjustInventory" and nth >= 2 and not store.cost_writes(SHOP):
+            return "http_503"
+        return None
+
+    fake.runtime.faults = ScriptedFaults(store, rule)
+    first = make_candles(api, "PO-A", 2, labourCost=2)
+    second = make_candles(api, "PO-B", 2, labourCost=2)
+    drain(app)
+    assert cost_rows(app) == [(first["id"], "weighted_average", Decimal("5.00"), Decimal("5.33"), "applied"),
+                              (second["id"], "weighted_average", Decimal("5.33"), Decimal("5.57"), "applied")]
+    assert store.cost_writes(SHOP) == [(CANDLE_ITEM, "5.33"), (CANDLE_ITEM, "5.57")]
+    assert fake.runtime.faults.history.count("http_503") >= 2
+
+
+@pytest.mark.parametrize("mode", ["batch", "weighted_average"])
+def test_an_output_whose_fraction_is_carried_gets_its_batch_cost_but_keeps_its_average(harness, mode):  # noqa: F811
+    fake, app, api = workshop(harness)
+    api("PUT", "/api/settings", json={"syncProductionOrdersToShopifyByDefault": True, "defaultLocationId": WORKSHOP,
+                                      "syncMode": "on_complete", "costUpdate": mode})
+    order = api("POST", "/api/production-orders", 201, {
+        "reference": "PO-HALF", "locationId": WORKSHOP, "syncProductionOrderToShopify": True, "labourCost": 1,
+        "components": [{"variantId": CANDLE, "quantityPlanned": 0.5, "unit": "kg", "materials": MATERIALS}]})
+    api("POST", f"/api/production-orders/{order['id']}/start")
+    api("PATCH", f"/api/production-orders/{order['id']}/components/{order['components'][0]['id']}",
+        json={"quantityProduced": 0.5})
+    api("POST", f"/api/production-orders/{order['id']}/complete")
+    drain(app)
+    # 0.5 × (0.5 × 10 + 1 × 1) + 1 = 4.00 for 0.5 kg: 8.00 per kg. No whole kg reached Shopify:
+    # batch mode still sets the batch's cost; the average of the 10 on hand at 5.00 did not move.
+    assert fake.store.available(SHOP, CANDLE, WORKSHOP) == 10
+    if mode == "batch":
+        assert cost_rows(app) == [(order["id"], "batch", Decimal("5.00"), Decimal("8.00"), "applied")]
+        assert fake.store.cost_writes(SHOP) == [(CANDLE_ITEM, "8.00")]
+    else:
+        assert cost_rows(app) == [] and fake.store.cost_writes(SHOP) == []
+        assert fake.store.unit_cost(SHOP, CANDLE) == "5.00"
+    after = api("GET", f"/api/production-orders/{order['id']}")
+    candle = [entry for entry in after["sync"]["adjustments"] if entry["variantId"] == CANDLE]
+    assert [(e["quantity"], e["adjustmentGroupId"], e["quantityAfterChange"], e["inventoryHistoryUrl"])
+            for e in candle] == [(0, None, None, None)]
+
+
+def test_a_cost_write_shopify_refused_is_on_the_orders_cost_block(harness):  # noqa: F811
+    fake, app, api = workshop(harness)
+    api("PUT", "/api/settings", json={"syncProductionOrdersToShopifyByDefault": True, "defaultLocationId": WORKSHOP,
+                                      "syncMode": "on_complete", "costUpdate": "batch"})
+    deleted = []
+    fake.runtime.faults = cost_writes_unavailable(fake.store, lambda: bool(deleted))
+    order = make_candles(api, "PO-GONE", 2, labourCost=2)
+    with app.app_context():
+        run_once("cost-test")
+        db.session.remove()
+    pending = api("GET", f"/api/production-orders/{order['id']}")["cost"]["shopifyCostUpdates"]
+    assert pending == [{"variantId": CANDLE, "state": "pending", "oldCost": 5, "newCost": 7, "error": None}]
+    fake.store.delete_variant(SHOP, 8001)  # the merchant deleted the candle in Shopify meanwhile
+    deleted.append(True)
+    drain(app)
+    cost = api("GET", f"/api/production-orders/{order['id']}")["cost"]
+    assert cost["shopifyCostUpdates"] == [{
+        "variantId": CANDLE, "state": "failed", "oldCost": 5, "newCost": 7,
+        "error": "Shopify refused the cost per item: The product couldn't be found."}]

@@ -9,11 +9,11 @@ recomputed one, and the row is marked applied (with its `cost_updated` event) ex
 """
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import aliased
 
 from ..admin_api.documents import UPDATE_ITEM_COST
@@ -31,9 +31,9 @@ log = logging.getLogger(__name__)
 LEASE_SECONDS = 60  # a sender holds an update this long; a resend after it is the same value
 
 
-def _observed(push, variants: set[str]) -> dict[str, tuple[str, Decimal | None, int | None]]:
-    """Per output variant, (inventory item, cost per item, quantity before the change) as this
-    push's lookup and Shopify's answer gave them."""
+def _observed(push, variants: set[str]) -> dict[str, tuple[str, Decimal | None, int | None, datetime | None]]:
+    """Per output variant, (inventory item, cost per item, quantity before the change, when the
+    cost was read) as this push's lookup and Shopify's answer gave them."""
     seen = {}
     for batch in push.batches:
         for change, entry in zip(batch.changes, batch.receipt or []):
@@ -41,9 +41,24 @@ def _observed(push, variants: set[str]) -> dict[str, tuple[str, Decimal | None, 
                 continue
             after = entry.get("quantityAfterChange")
             cost = entry.get("unitCost")
-            seen[change["variantId"]] = (entry["inventoryItemId"], None if cost is None else Decimal(cost),
-                                         None if after is None else after - change["delta"])
+            # A carried fraction sent no change, so Shopify gave no quantity after it (None: `plan`
+            # writes only a batch cost for it, since Shopify's count, and so its average, did not move).
+            on_hand = None if after is None or not change["delta"] else after - change["delta"]
+            read_at = entry.get("readAt")
+            seen[change["variantId"]] = (entry["inventoryItemId"], None if cost is None else Decimal(cost), on_hand,
+                                         datetime.fromisoformat(read_at) if read_at else batch.first_sent_at)
     return seen
+
+
+def _landing_before(shop_id: int, item: str, read_at: datetime | None) -> CostUpdate | None:
+    """The latest earlier write of this item that lands in Shopify after our read of its cost:
+    still pending, or applied since (writes land in frozen order, so its value is the old cost)."""
+    later = CostUpdate.status == COST_PENDING
+    if read_at is not None:
+        later = or_(later, and_(CostUpdate.status == COST_APPLIED, CostUpdate.applied_at >= read_at))
+    return db.session.scalars(select(CostUpdate).where(CostUpdate.shop_id == shop_id,
+                                                       CostUpdate.inventory_item_id == item, later)
+                              .order_by(CostUpdate.id.desc()).limit(1)).first()
 
 
 def plan(order, shop: Shop, push) -> list[CostUpdate]:
@@ -63,10 +78,20 @@ def plan(order, shop: Shop, push) -> list[CostUpdate]:
     updates = []
     for variant, batch_cost in batch_costs.items():
         if variant not in observed:
-            log.info("order %s: no change of %s was sent by its completion push; cost per item left as is",
+            log.info("order %s: its completion push never read %s's inventory item; cost per item left as is",
                      order.id, variant)
             continue
-        item, old_cost, on_hand = observed[variant]
+        item, old_cost, on_hand, read_at = observed[variant]
+        if on_hand is None and mode == "weighted_average":
+            # No whole unit reached Shopify (the fraction is carried): its stock, and so its average,
+            # did not change. Averaging against an unknown stock as if it were 0 units would replace
+            # the cost of every unit on hand with this small batch's.
+            log.info("order %s: no whole unit of %s reached Shopify; its average cost per item stays",
+                     order.id, variant)
+            continue
+        earlier = _landing_before(shop.id, item, read_at)
+        if earlier is not None:
+            old_cost = earlier.new_cost
         produced = sum((row.quantity for row in rows if row.variant_id == variant), Decimal(0))
         new_cost = batch_cost if mode == "batch" else arithmetic.weighted_average(on_hand, old_cost, produced,
                                                                                      batch_cost)
@@ -75,6 +100,14 @@ def plan(order, shop: Shop, push) -> list[CostUpdate]:
         db.session.add(update_row)
         updates.append(update_row)
     return updates
+
+
+def cost_updates_of(order) -> list[CostUpdate]:
+    """The cost writes an order owes or owed Shopify (none before its completion push)."""
+    if order.id is None or order.status != "completed":
+        return []
+    return db.session.scalars(select(CostUpdate).where(CostUpdate.order_id == order.id)
+                              .order_by(CostUpdate.id)).all()
 
 
 def _due(now, shop_id: int | None, order_id: int | None):

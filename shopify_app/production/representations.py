@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from ..costing.blocks import order_cost
+from ..costing.writes import cost_updates_of
 from ..fields import CostUpdate, MoneyOut, OrderType, Quantity, SignedQuantity, SyncMode, Unit
 from ..sync.status import summaries
 from . import lifecycle
@@ -99,6 +100,14 @@ class CostOutputOut(ResponseModel):
     unit_cost: MoneyOut | None = Field(description="4 places; null when the quantity is 0 or a cost is unknown.")
 
 
+class ShopifyCostUpdateOut(ResponseModel):
+    variant_id: str
+    state: Literal["pending", "applied", "failed"]
+    old_cost: MoneyOut | None
+    new_cost: MoneyOut
+    error: str | None
+
+
 class CostOut(ResponseModel):
     """SPEC §9: what the batch costs (estimated) or cost (final), rounded once at the end."""
 
@@ -110,6 +119,10 @@ class CostOut(ResponseModel):
     overhead_cost: MoneyOut | None
     total: MoneyOut | None
     outputs: list[CostOutputOut]
+    shopify_cost_updates: list[ShopifyCostUpdateOut] = Field(description=(
+        "The cost per item this order writes to Shopify once completed (shop setting costUpdate): "
+        "`pending` until Shopify confirms it (sent again with the same value), `applied`, or `failed` "
+        "when Shopify refused it for good (`error` says why; nothing is retried)."))
 
 
 class OrderSummaryOut(ResponseModel):
@@ -270,7 +283,8 @@ def order_json_parts(order: ProductionOrder) -> tuple[dict, list]:
                   left_to_reverse=[])  # read fresh too
     fields["components"] = [component_fields(c) for c in order.components]
     fields["cost"] = CostOut(currency=None, state="not_applicable", materials=[], materials_total=None,
-                             labour_cost=None, overhead_cost=None, total=None, outputs=[])
+                             labour_cost=None, overhead_cost=None, total=None, outputs=[],
+                             shopify_cost_updates=[])
     out = OrderOut.model_validate(fields).model_dump(mode="json")
     out.pop("sync")
     for name in ReversalFieldsOut.model_fields:
@@ -282,7 +296,12 @@ def order_json_parts(order: ProductionOrder) -> tuple[dict, list]:
 def cost_json(order: ProductionOrder, rows=None) -> dict:
     """The `cost` block of one order (`rows` as costing.blocks.order_rows gives them, if at hand)."""
     block = order_cost(order, rows)
-    return CostOut.model_validate(block, from_attributes=True).model_dump(mode="json")
+    fields = {name: getattr(block, name) for name in CostOut.model_fields if hasattr(block, name)}
+    fields["shopify_cost_updates"] = [
+        ShopifyCostUpdateOut(variant_id=u.variant_id, state=u.status, old_cost=u.old_cost, new_cost=u.new_cost,
+                             error=u.last_error if u.status == "failed" else None)
+        for u in cost_updates_of(order)]
+    return CostOut.model_validate(fields).model_dump(mode="json")
 
 
 def sync_json(order: ProductionOrder, latest_pushes: dict | None = None) -> dict:

@@ -136,14 +136,16 @@ class PushSender:
         skeleton: per change, the inventory item and its history link in Shopify."""
         sent = [c for c in batch.changes if c["delta"]]
         # A completed order's cost write needs the cost per item as it is right before the output
-        # is added (SPEC §9): this same lookup reads it, bypassing the cache.
+        # is added (SPEC §9): this same lookup reads it, bypassing the cache, for its outputs whose
+        # fraction is carried too (no change sent for them, but their cost is still written once).
         fresh = self.order.status == "completed" and self.shop.settings.cost_update != "off"
-        items = inventory_items.resolve(self.client, [c["variantId"] for c in sent], fresh=fresh)
-        batch.receipt = [
-            {"inventoryItemId": items[c["variantId"]].item_id, "inventoryHistoryUrl": items[c["variantId"]].history_url,
-             "quantityAfterChange": None, "unitCost": _cost_text(items[c["variantId"]])}
-            if c["delta"] and items.get(c["variantId"]) else None
-            for c in batch.changes]
+        outputs = {c.variant_id for c in self.order.components} if fresh and self.order.type != "disassembly" else set()
+        carried = [c["variantId"] for c in batch.changes
+                   if not c["delta"] and c["name"] == "available" and c["variantId"] in outputs]
+        read_at = utcnow().isoformat()
+        items = inventory_items.resolve(self.client, [c["variantId"] for c in sent] + carried, fresh=fresh)
+        batch.receipt = [_receipt_skeleton(c, items.get(c["variantId"]), c["variantId"] in carried, read_at)
+                         for c in batch.changes]
         changes = []
         for change in sent:
             item, name = items.get(change["variantId"]), self.titles.get(change["variantId"], change["variantId"])
@@ -270,6 +272,18 @@ class PushSender:
         if not self._settle(None, last_error=message, next_attempt_at=utcnow() + timedelta(seconds=delay)):
             return "lease_lost"
         return SENDING
+
+
+def _receipt_skeleton(change: dict, item, carried: bool, read_at: str) -> dict | None:
+    """A change's receipt entry before Shopify answers. A carried output's entry only keeps what
+    its cost write needs: SPEC §5 shows it with no history link, group or quantity after."""
+    if item is None or not (change["delta"] or carried):
+        return None
+    entry = {"inventoryItemId": item.item_id, "quantityAfterChange": None, "unitCost": _cost_text(item),
+             "readAt": read_at}
+    if change["delta"]:
+        entry["inventoryHistoryUrl"] = item.history_url
+    return entry
 
 
 def _cost_text(item) -> str | None:

@@ -26,6 +26,7 @@ export function drawCost(order, titles) {
   const unitMoney = moneyFormat(cost.currency, 4);
   const amount = (value, format = money) => (value === null || value === undefined ? "—" : format.format(value));
   $("#cost-state").textContent = STATES[cost.state] || "";
+  drawShopifyCost(cost.shopifyCostUpdates || [], titles, money);
   const costed = cost.state !== "not_applicable";
   $("#cost-tables").hidden = !costed;
   if (!costed) return;
@@ -41,6 +42,26 @@ export function drawCost(order, titles) {
   fill($("#cost-outputs-body"), cost.outputs.map((output) => h("tr", {},
     h("th", { scope: "row" }, h("bdi", {}, titles.get(output.variantId) || output.variantId)),
     cell(formatQuantity(output.quantity)), cell(amount(output.unitCost, unitMoney)))));
+}
+
+// What happened to the cost per item this order writes to Shopify (shop setting), in plain words.
+function drawShopifyCost(updates, titles, money) {
+  const box = $("#cost-shopify");
+  box.hidden = updates.length === 0;
+  fill(box, updates.map((update) => {
+    const name = titles.get(update.variantId) || "this product";
+    const value = money.format(update.newCost);
+    if (update.state === "failed") {
+      return h("p", { class: "inline-error", role: "status" },
+        h("span", { class: "inline-error__title" }, "The cost per item could not be set in Shopify. "),
+        h("bdi", {}, name), ` was to cost ${value} per item. `, h("bdi", {}, update.error || "Shopify gave no reason."),
+        " Set it in Shopify yourself if you still want it.");
+    }
+    if (update.state === "pending") {
+      return h("p", {}, "Setting the cost per item of ", h("bdi", {}, name), ` in Shopify to ${value}…`);
+    }
+    return h("p", {}, "Cost per item of ", h("bdi", {}, name), ` set in Shopify to ${value}.`);
+  }));
 }
 
 function $(selector) {
