@@ -262,6 +262,21 @@ def pg_demo_site(tmp_path_factory):
         admin.dispose()
 
 
+BOTH_DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def each_database(request, demo_site):
+    """For a module-scoped `demo_site` override parametrized with BOTH_DATABASES: the session's
+    SQLite demo, then the PostgreSQL one. Both fake stores serve DEMO_SHOP, and the sync caches
+    Shopify's answers per shop domain for the process: what one store said about a variant must not
+    answer for the other."""
+    from shopify_app.sync import inventory_items
+
+    inventory_items._cache.clear()
+    yield demo_site if request.param == "sqlite" else request.getfixturevalue("pg_demo_site")
+    inventory_items._cache.clear()
+
+
 @pytest.fixture(scope="session")
 def chromium():
     """Debian's Chromium, headless, launched once per session."""

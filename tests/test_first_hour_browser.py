@@ -15,10 +15,10 @@ import re
 import pytest
 
 from shopify_app.devshop import DEMO_SHOP
-from shopify_app.sync import inventory_items
 
 from .browser_support import (
-    JAR, SYNC_TIMEOUT_MS, TIMEOUT_MS, VIEWPORT, WAX, WICK, WORKSHOP, require_browser, screenshot,
+    BOTH_DATABASES, JAR, SYNC_TIMEOUT_MS, TIMEOUT_MS, VIEWPORT, WAX, WICK, WORKSHOP, each_database,
+    require_browser, screenshot,
 )
 
 require_browser()
@@ -29,14 +29,10 @@ JAR_CANDLE = "gid://shopify/ProductVariant/8005"
 PHONE = {"width": 390, "height": 844}
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=BOTH_DATABASES)
 def demo_site(request, demo_site):
     """The demo on SQLite (conftest's `demo_site`), then on PostgreSQL; each has its own fake store."""
-    # Both stores are DEMO_SHOP, and the sync caches Shopify's answers per shop domain for the
-    # process: what one store said about a variant must not answer for the other.
-    inventory_items._cache.clear()
-    yield demo_site if request.param == "sqlite" else request.getfixturevalue("pg_demo_site")
-    inventory_items._cache.clear()
+    yield from each_database(request, demo_site)
 
 
 @pytest.fixture(autouse=True)

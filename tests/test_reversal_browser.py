@@ -4,17 +4,14 @@ left next to the row and takes less, and once completed the demo store holds wha
 Screenshots at 1280 and 390 px go to build/screenshots/ (see browser_support)."""
 
 import re
-import threading
 import time
 from decimal import ROUND_FLOOR, Decimal
-from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import text
 
 from .browser_support import (
-    CANDLE, LOOPBACK_HOSTS, SYNC_TIMEOUT_MS, TIMEOUT_MS, VIEWPORT, WAX, WICK, WORKSHOP, DemoSite, migrated_demo_app,
-    require_browser, screenshot,
+    BOTH_DATABASES, CANDLE, SYNC_TIMEOUT_MS, VIEWPORT, WAX, WICK, WORKSHOP, each_database, require_browser,
+    screenshot,
 )
 
 require_browser()
@@ -24,66 +21,10 @@ from playwright.sync_api import expect  # noqa: E402  (only once the browser is 
 PHONE = {"width": 390, "height": 844}
 
 
-def _truncate(app) -> None:
-    from shopify_app.extensions import db
-
-    with app.app_context():
-        with db.engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {', '.join(t.name for t in db.metadata.sorted_tables)} RESTART IDENTITY CASCADE"))
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def site(request, demo_site, tmp_path):
-    """The session's demo site (SQLite), or a demo site of this test's own on PostgreSQL."""
-    if request.param == "sqlite":
-        yield demo_site
-        return
-    from werkzeug.serving import make_server
-
-    from shopify_app.demo import DemoServices
-    from shopify_app.extensions import db
-
-    app = migrated_demo_app(tmp_path, SQLALCHEMY_DATABASE_URI=request.getfixturevalue("postgres_migrated"))
-    _truncate(app)
-    services = DemoServices(app).start()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield DemoSite(app, services, f"http://127.0.0.1:{server.server_port}")
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        services.stop()
-        _truncate(app)
-        with app.app_context():
-            db.engine.dispose()
-
-
-@pytest.fixture
-def site_page(chromium, site, page_watch):
-    """Like browser_support's `page`, on `site`."""
-    context = chromium.new_context(viewport=VIEWPORT, base_url=site.url, locale="en-US", timezone_id="UTC",
-                                   reduced_motion="reduce")
-
-    def loopback_only(route):
-        if urlsplit(route.request.url).hostname in LOOPBACK_HOSTS:
-            route.continue_()
-        else:
-            page_watch.blocked.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", loopback_only)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    page.on("console", page_watch.on_console)
-    page.on("pageerror", page_watch.on_page_error)
-    try:
-        yield page
-    finally:
-        context.close()
-    page_watch.assert_clean()
+@pytest.fixture(scope="module", params=BOTH_DATABASES)
+def demo_site(request, demo_site):
+    """The demo on SQLite (conftest's `demo_site`), then on PostgreSQL; each has its own fake store."""
+    yield from each_database(request, demo_site)
 
 
 def synced_order(api, reference: str, candles: int) -> dict:
@@ -122,8 +63,8 @@ def both_widths(page, name: str, *, full_page: bool = True) -> None:
     page.set_viewport_size(VIEWPORT)
 
 
-def test_a_merchant_reverses_part_of_a_completed_order(site_page, site, page_watch):
-    page, api = site_page, site.api
+def test_a_merchant_reverses_part_of_a_completed_order(page, demo_site, page_watch):
+    api = demo_site.api
     page_watch.allow_http_errors(422)
     reference = f"PO-REV-{int(time.time() * 1000) % 100000}"
     before, wax, wick = api.inventory(), account(api, WAX), account(api, WICK)
