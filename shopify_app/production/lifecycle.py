@@ -131,3 +131,15 @@ def ensure_sync_retry_allowed(status: str, started_at) -> None:
             "Nothing is pushed to Shopify for drafts or for orders cancelled before they started.",
             {"status": status},
         )
+
+
+def can_be_reversed(status: str) -> bool:
+    """Only a completed order is reversed (SPEC §11): the reversal is a new order, the original
+    stays read-only."""
+    return OrderStatus(status) is OrderStatus.COMPLETED
+
+
+def ensure_can_reverse(status: str) -> None:
+    if not can_be_reversed(status):
+        raise InvalidTransition(f"Only a completed order can be reversed; this order is {status}.",
+                                {"status": status})

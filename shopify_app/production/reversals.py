@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from ..errors import InvalidTransition, ValidationFailed
 from ..extensions import db
 from ..sync import ledger
-from . import reversal_rules
+from . import lifecycle, reversal_rules
 from .models import Component, ProductionOrder
 from .reversal_rules import Cover
 
@@ -59,9 +59,7 @@ def reversal_count(original_id: int) -> int:
 
 def ensure_reversible(original: ProductionOrder) -> dict[int, Decimal]:
     """What is left per row of a completed order, or InvalidTransition (409)."""
-    if original.status != "completed":
-        raise InvalidTransition(f"Only a completed order can be reversed; this order is {original.status}.",
-                                {"status": original.status})
+    lifecycle.ensure_can_reverse(original.status)
     left = left_to_reverse(original.id)
     if not reversal_rules.reversible(left):
         raise InvalidTransition("Everything this order produced is already reversed (or being reversed).",
@@ -145,7 +143,7 @@ def links(order: ProductionOrder) -> dict:
         out["reversal_of_reference"] = db.session.scalar(
             select(ProductionOrder.reference).where(ProductionOrder.id == order.reversal_of,
                                                     ProductionOrder.shop_id == order.shop_id))
-    if order.status == "completed":
+    if lifecycle.can_be_reversed(order.status):
         out["reversed_by"] = [
             {"id": order_id, "reference": reference, "status": status}
             for order_id, reference, status in db.session.execute(
