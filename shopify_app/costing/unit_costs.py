@@ -33,16 +33,14 @@ def from_item(item: dict | None) -> tuple[Decimal | None, str | None] | None:
 
 
 def remember(shop_id: int, costs: dict[str, tuple[Decimal | None, str | None]]) -> None:
-    """Store the costs Shopify just answered (the caller commits with its own work)."""
-    table = VariantCost.__table__
-    connection = db.session.connection()
+    """Store the costs Shopify just answered, in one statement however many (the caller commits
+    with its own work)."""
     now = utcnow()
-    for variant, (amount, currency) in costs.items():
-        values = {"shop_id": shop_id, "variant_id": variant, "currency": currency, "updated_at": now,
-                  "amount": amount}
-        upsert(connection, table, values, ["shop_id", "variant_id"], {
-            "amount": lambda excluded: excluded.amount, "currency": lambda excluded: excluded.currency,
-            "updated_at": lambda excluded: excluded.updated_at})
+    rows = [{"shop_id": shop_id, "variant_id": variant, "currency": currency, "updated_at": now, "amount": amount}
+            for variant, (amount, currency) in costs.items()]
+    upsert(db.session.connection(), VariantCost.__table__, rows, ["shop_id", "variant_id"], {
+        "amount": lambda excluded: excluded.amount, "currency": lambda excluded: excluded.currency,
+        "updated_at": lambda excluded: excluded.updated_at})
 
 
 def known(shop_id: int, variant_ids) -> dict[str, tuple[Decimal | None, str | None]]:

@@ -104,7 +104,7 @@ def summaries(orders, latest_pushes: dict | None = None) -> dict[int, SyncSummar
             elif push.status == FAILED:
                 summary.state = "failed"
                 summary.failed_variant_ids = list(failed[order.id])
-                summary.retry_helps = push.retry_helps is not False  # unknown (failed before 0011): offer it
+                summary.retry_helps = push.retry_helps is not False  # unknown (failed before 0013): offer it
         if order.id in reviewing:
             # An older push waiting for the merchant outranks a later one that went through.
             summary.state = "needs_review"
