@@ -210,6 +210,23 @@ def migrated_demo_app(tmp_path: Path, database_url: str | None = None, **extra):
     return app
 
 
+def _closed_before_sending(app):
+    """A browser that navigates away drops connections mid-response; werkzeug's server can then
+    leave a static file's wrapper open until the garbage collector finds it, a ResourceWarning that
+    `-W error` turns into a failure of whichever test runs at that moment. The test server therefore
+    reads each response whole and closes it before sending (production runs under gunicorn)."""
+
+    def buffered(environ, start_response):
+        iterable = app(environ, start_response)
+        try:
+            return [b"".join(iterable)]
+        finally:
+            if hasattr(iterable, "close"):
+                iterable.close()
+
+    return buffered
+
+
 @contextmanager
 def served_demo(app):
     """`app` served on 127.0.0.1 beside its own fake Shopify and sync worker, until the block ends."""
@@ -219,7 +236,7 @@ def served_demo(app):
     from shopify_app.extensions import db
 
     services = DemoServices(app).start()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _closed_before_sending(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="browser-test-server", daemon=True)
     thread.start()
     try:
