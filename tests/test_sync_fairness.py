@@ -166,8 +166,10 @@ def test_with_several_workers_on_postgresql_shops_still_take_turns(fake, pg_app,
     assert sum(processed.values()) == 14
     served = freezing_order(apps[0])
     assert sorted(served) == sorted(backlog + singles)
-    # Three workers: at most three pushes were claimed before the small shops' turn came.
-    assert max(served.index(order) for order in singles) <= 4, served
+    # Three workers: at most three pushes were claimed before the small shops' turn came (index 4 at
+    # most, in claim order). A worker freezes right after its claim, but a busy machine can let the
+    # other two freeze first: up to two places of slack, still far ahead of the 12-push backlog.
+    assert max(served.index(order) for order in singles) <= 4 + 2, served
 
 
 @pytest.mark.bucket(bucket_max=40, restore_rate=200, mutation_cost=10)
