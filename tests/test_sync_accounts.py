@@ -191,8 +191,9 @@ def test_applied_in_shopify_records_the_batch_and_sends_nothing(harness):
     seed = seed_whose_plan_starts(kinds, 0.5, [None, "lost_response"])
     order = candle_order(scenario, "REVIEW-2", produced="3")
     fake = harness.fake(store, fault_rate=0.5, fault_seed=seed, fault_kinds=kinds)
+    # A loaded machine must not turn the lookup before the lost answer into a timeout (0.5 s by default).
     app = harness.app(fake, SYNC_HTTP_RETRIES=0, SYNC_BACKOFF_BASE_SECONDS=0.05, SYNC_BACKOFF_MAX_SECONDS=0.05,
-                      SYNC_IDEMPOTENCY_WINDOW_SECONDS=0.3)
+                      SYNC_IDEMPOTENCY_WINDOW_SECONDS=0.3, SHOPIFY_HTTP_TIMEOUT_SECONDS=10)
     api = Api(app, shop)
     assert work(app, "answer-lost") == 1
     assert store.available(shop, CANDLE, L1) == 3  # applied, but we never heard
