@@ -186,3 +186,4 @@ MoneyIn = Annotated[
 # Output only: money computed by the app, already rounded (2 places, an output's unit cost 4).
 MoneyOut = Annotated[Decimal, _as_number, WithJsonSchema({"type": "number"})]
 CostUpdate = Literal["off", "batch", "weighted_average"]
+ShortagePolicy = Literal["warn", "block"]

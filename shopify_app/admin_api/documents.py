@@ -148,6 +148,28 @@ mutation UpdateItemCost($id: ID!, $input: InventoryItemInput!) {
 }
 """
 
+# What is in stock for an order (SPEC §10): each variant's `available` quantity at one location.
+# An untracked item is not counted by Shopify; an item never stocked there has no level (null).
+INVENTORY_AVAILABILITY = """
+query InventoryAvailability($ids: [ID!]!, $locationId: ID!) {
+  nodes(ids: $ids) {
+    __typename
+    ... on ProductVariant {
+      id
+      inventoryItem {
+        tracked
+        inventoryLevel(locationId: $locationId) {
+          quantities(names: ["available"]) {
+            name
+            quantity
+          }
+        }
+      }
+    }
+  }
+}
+"""
+
 ALL_DOCUMENTS = {
     "VariantInventoryItems": VARIANT_INVENTORY_ITEMS,
     "VariantsBySku": VARIANTS_BY_SKU,
@@ -156,4 +178,5 @@ ALL_DOCUMENTS = {
     "ActiveLocations": ACTIVE_LOCATIONS,
     "CatalogueIds": CATALOGUE_IDS,
     "UpdateItemCost": UPDATE_ITEM_COST,
+    "InventoryAvailability": INVENTORY_AVAILABILITY,
 }

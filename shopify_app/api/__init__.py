@@ -17,4 +17,4 @@ def _require_session_token():
         authenticate()
 
 
-from . import accounts, boms, components, locations, openapi_route, orders, settings, spreadsheets  # noqa: E402,F401  (routes register on bp)
+from . import accounts, availability, boms, components, locations, openapi_route, orders, settings, spreadsheets  # noqa: E402,F401  (routes register on bp)

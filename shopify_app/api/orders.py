@@ -6,7 +6,7 @@ from flask import jsonify, request
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from ..fields import NO_NUL_PATTERN, NoNul, QueryDigits
-from ..production import listing, queries, service, sync_actions, transitions
+from ..production import availability, listing, queries, service, sync_actions, transitions
 from ..production.representations import EventListOut, OrderListOut, OrderOut, events_json, order_list_json
 from ..production.schemas import OrderCreate, OrderPatch, SyncResolve, SyncSkip
 from ..shops.scoping import current_identity, current_shop
@@ -36,15 +36,22 @@ class ListQuery(BaseModel):
                       Field(
         description="`nextCursor` of the previous page: the page starts right after it, at the same "
                     "cost however deep it is.")] | None = None
+    shortage: Literal["true", "false"] | None = Field(default=None, description=(
+        "`true`: only drafts that cannot start because they are short of materials at their location "
+        "(their own, or the shop's default), read from Shopify's available stock in one batched query per "
+        "location and 100 variants for all such drafts (503 when Shopify cannot answer). Combines with "
+        "`status` and `q`; the total is exact. `false` or absent: no such filter."))
 
 
 @operation("GET", "/production-orders", summary="List orders, newest first",
-           query=ListQuery, response=OrderListOut, errors=(422,))
+           query=ListQuery, response=OrderListOut, errors=(422, 503))
 def list_orders():
     query = parse(ListQuery, request.args.to_dict())
+    shop = current_shop()
+    among = availability.short_draft_ids(shop, query.q) if query.shortage == "true" else None
     orders, total, exact, next_cursor = listing.list_orders(
-        current_shop(), status=query.status, q=query.q, page=query.page, per_page=query.per_page,
-        after=query.cursor)
+        shop, status=query.status, q=query.q, page=query.page, per_page=query.per_page,
+        after=query.cursor, among=among)
     outputs = listing.list_outputs([order.id for order in orders])
     return jsonify(order_list_json(orders, query.page, query.per_page, total, exact, next_cursor, outputs))
 

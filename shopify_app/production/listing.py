@@ -64,13 +64,15 @@ def order_filter(shop: Shop, *, status=None, q=None) -> list:
     return conditions
 
 
-def list_orders(shop: Shop, *, status=None, q=None, page=1, per_page=50, after=None):
+def list_orders(shop: Shop, *, status=None, q=None, page=1, per_page=50, after=None, among=None):
     """(orders, total, total_exact, next_cursor) for one page, newest first.
 
     `after` is a decoded cursor: the page starts after that position and `page` is not used to
-    skip rows.
+    skip rows. `among` (order ids, e.g. the drafts short of materials) limits the list to them.
     """
     conditions = order_filter(shop, status=status, q=q)
+    if among is not None:
+        conditions.append(ProductionOrder.id.in_(among))
     query = (select(ProductionOrder).where(*conditions)
              .order_by(ProductionOrder.created_at.desc(), ProductionOrder.id.desc())
              .limit(per_page + 1))  # one more tells whether a next page exists
@@ -82,7 +84,7 @@ def list_orders(shop: Shop, *, status=None, q=None, page=1, per_page=50, after=N
     rows = db.session.scalars(query).all()
     orders = rows[:per_page]
     next_cursor = encode_cursor(orders[-1]) if len(rows) > per_page else None
-    if not q:
+    if not q and among is None:
         return orders, counts.total(shop.id, status), True, next_cursor
     matches = select(ProductionOrder.id).where(*conditions).limit(SEARCH_COUNT_CAP + 1).subquery()
     found = db.session.scalar(select(func.count()).select_from(matches))

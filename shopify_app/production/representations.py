@@ -11,7 +11,7 @@ from pydantic.alias_generators import to_camel
 
 from ..costing.blocks import order_cost
 from ..costing.writes import cost_updates_of
-from ..fields import CostUpdate, MoneyOut, OrderType, Quantity, SignedQuantity, SyncMode, Unit
+from ..fields import CostUpdate, MoneyOut, OrderType, Quantity, ShortagePolicy, SignedQuantity, SyncMode, Unit
 from ..sync.status import summaries
 from . import lifecycle
 from .models import Component, OrderEvent, ProductionOrder
@@ -219,6 +219,7 @@ class SettingsOut(ResponseModel):
     default_location_id: str | None
     sync_mode: SyncMode
     cost_update: CostUpdate
+    shortage_policy: ShortagePolicy
 
 
 def _order_fields(order: ProductionOrder, sync: dict) -> dict:
@@ -349,4 +350,5 @@ def settings_json(settings) -> dict:
         default_location_id=settings.default_location_id,
         sync_mode=settings.sync_mode,
         cost_update=settings.cost_update,
+        shortage_policy=settings.shortage_policy,
     ).model_dump(mode="json")

@@ -11,7 +11,7 @@ from ..costing.blocks import freeze_order_costs
 from ..db_types import utcnow
 from ..extensions import db
 from ..shops.models import Shop
-from . import lifecycle, reversal_rules, reversals
+from . import availability, lifecycle, reversal_rules, reversals
 from .commits import check_version, commit_change, reference_taken
 from .history import Changes, component_snapshot
 from .lifecycle import Action, OrderStatus, SyncSettings
@@ -33,6 +33,8 @@ def start_order(order: ProductionOrder, shop: Shop, *, actor: str, expected_vers
     # while the order can still be fixed, not after completion when it is read-only.
     check_ids(shop, order_refs(resolved.location_id, [
         (index, c.variant_id, c.title, c.materials) for index, c in enumerate(order.components)]))
+    if settings.shortage_policy == "block":  # SPEC §10: refused (422) while short; never started blind (503)
+        availability.refuse_shortages(shop, order, resolved.location_id)
     now = utcnow()
     changes = Changes()
     changes.record("status", order.status, new_status.value)

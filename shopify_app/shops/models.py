@@ -8,6 +8,7 @@ from ..extensions import db
 
 SYNC_MODES = ("on_complete", "live")
 COST_UPDATES = ("off", "batch", "weighted_average")
+SHORTAGE_POLICIES = ("warn", "block")
 
 
 class Shop(db.Model):
@@ -49,6 +50,8 @@ class ShopSettings(db.Model):
     default_location_id: Mapped[str | None] = mapped_column(String(64))
     sync_mode: Mapped[str] = mapped_column(String(16), nullable=False, default="on_complete")
     cost_update: Mapped[str] = mapped_column(String(24), nullable=False, default="off")
+    # Whether an order short of materials at its location may start (SPEC §10): warn or block.
+    shortage_policy: Mapped[str] = mapped_column(String(8), nullable=False, default="warn")
     updated_at = mapped_column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
     shop: Mapped[Shop] = relationship(back_populates="settings")
