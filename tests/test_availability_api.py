@@ -225,6 +225,15 @@ def test_block_needs_a_location_to_check_and_lets_an_order_needing_nothing_start
     assert shopify_catalogue.stock_requests == []
 
 
+def test_under_block_a_material_deleted_in_shopify_is_named_as_such_not_as_short(api, shopify_catalogue):
+    set_policy(api, "block")
+    order = create(api)
+    stock(shopify_catalogue, wick=1, jar=4)
+    shopify_catalogue.missing.add(WAX)
+    error = api.post(f"{ORDERS}/{order['id']}/start").get_json()["error"]
+    assert error["details"] == {"components[0].materials[0].variantId": "no such product variant in this shop"}
+
+
 def test_block_checks_a_disassembly_against_the_product_it_takes_apart(api, shopify_catalogue):
     set_policy(api, "block")
     order = create(api, type="disassembly")

@@ -82,7 +82,7 @@ def execute(rt, shop: str, document, operation, variables: dict, delay: float):
             continue
         value, field_errors = resolver(ctx, field, arguments(field, variables))
         errors.extend(field_errors)
-        data[key] = None if field_errors else project(value, field.selection_set, fragments)
+        data[key] = None if field_errors else project(value, field.selection_set, fragments, variables)
     return data, errors
 
 

@@ -38,6 +38,23 @@ def history_url(shop: str, item: str) -> str:
             f"{item.rsplit('/', 1)[-1]}/inventory_history")
 
 
+def level_object(state, item: str, location) -> dict | None:
+    """`inventoryLevel(locationId:)`: the item's quantities there; null where it was never stocked."""
+    # One dict read (atomic): projection runs after the resolver released the store's lock.
+    available = state.ledger.get((item, location))
+    if available is None:
+        return None
+
+    def quantities(args: dict) -> list:
+        names = args.get("names") or []
+        # The fake keeps `available` only; asked for other names it answers 0 rather than guess.
+        return [{"__typename": "InventoryQuantity", "name": name, "quantity": available if name == "available" else 0}
+                for name in names]
+
+    return {"__typename": "InventoryLevel", "id": f"{item}?inventory_level_location={location}",
+            "quantities": quantities}
+
+
 def item_object(state, item: str) -> dict:
     variant = state.items[item]
     record = state.variants[variant]
@@ -45,7 +62,8 @@ def item_object(state, item: str) -> dict:
     return {"__typename": "InventoryItem", "id": item, "tracked": record["tracked"], "sku": record["sku"],
             "inventoryHistoryUrl": history_url(state.domain, item),
             "unitCost": {"amount": cost, "currencyCode": "EUR"} if cost is not None else None,
-            "variant": {"__typename": "ProductVariant", "id": variant}}
+            "variant": {"__typename": "ProductVariant", "id": variant},
+            "inventoryLevel": lambda args: level_object(state, item, args.get("locationId"))}
 
 
 def variant_object(state, variant: str) -> dict:

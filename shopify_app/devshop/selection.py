@@ -65,19 +65,23 @@ def collect_fields(selection_set, fragments: dict, typename: str | None) -> list
     return fields
 
 
-def project(value, selection_set, fragments: dict):
+def project(value, selection_set, fragments: dict, variables: dict | None = None):
     """Shape a resolved value (dicts and lists) to what the query selected, honouring aliases.
 
     Objects carry `__typename` so fragments on concrete types can be matched; fields the fake does
-    not know come back as null rather than failing the request.
+    not know come back as null rather than failing the request. A field that takes arguments
+    (`inventoryLevel(locationId:)`) is a function of them.
     """
     if value is None or selection_set is None:
         return value
     if isinstance(value, list):
-        return [project(item, selection_set, fragments) for item in value]
+        return [project(item, selection_set, fragments, variables) for item in value]
     out = {}
     for field in collect_fields(selection_set, fragments, value.get("__typename")):
         name = field.name.value
         key = field.alias.value if field.alias else name
-        out[key] = project(value.get(name), field.selection_set, fragments)
+        resolved = value.get(name)
+        if callable(resolved):
+            resolved = resolved(arguments(field, variables or {}))
+        out[key] = project(resolved, field.selection_set, fragments, variables)
     return out

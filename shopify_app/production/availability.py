@@ -46,9 +46,9 @@ def order_rows(components) -> list[rules.Row]:
 
 
 def read_stock(shop: Shop, variants_by_location: dict[str, list[str]]) -> dict[tuple[str, str], int | None]:
-    """{(variant, location): available} from Shopify; None for an item Shopify does not track.
+    """{(variant, location): available} from Shopify; None for an item Shopify does not track, 0 for
+    one never stocked at the location, no key for a variant Shopify does not know (deleted).
 
-    A variant Shopify does not know (deleted) or an item never stocked at the location is 0.
     Raises ServiceUnavailable (503) or Unauthorized (401) when Shopify cannot answer.
     """
     client = AdminGraphQL(shop)
@@ -61,7 +61,8 @@ def read_stock(shop: Shop, variants_by_location: dict[str, list[str]]) -> dict[t
                 data = client.execute("InventoryAvailability", INVENTORY_AVAILABILITY,
                                       {"ids": chunk, "locationId": location}, size=len(chunk))
                 for variant, node in zip(chunk, data.get("nodes") or []):
-                    stock[(variant, location)] = _available(node)
+                    if isinstance(node, dict) and node.get("__typename") == "ProductVariant":
+                        stock[(variant, location)] = _available(node)
     except ReauthRequired:
         raise Unauthorized("Shopify needs the app to be opened again to reconnect.") from None
     except ShopifyError as error:
@@ -72,9 +73,7 @@ def read_stock(shop: Shop, variants_by_location: dict[str, list[str]]) -> dict[t
     return stock
 
 
-def _available(node) -> int | None:
-    if not isinstance(node, dict) or node.get("__typename") != "ProductVariant":
-        return 0
+def _available(node: dict) -> int | None:
     item = node.get("inventoryItem") or {}
     if item.get("tracked") is False:
         return None
@@ -82,13 +81,17 @@ def _available(node) -> int | None:
     return next((int(q["quantity"]) for q in level.get("quantities") or [] if q.get("name") == "available"), 0)
 
 
-def order_lines(shop: Shop, order: ProductionOrder, location: str | None) -> list[rules.Line]:
-    """The order's needs at `location` with Shopify's stock (one query per 100 variants)."""
+def order_lines(shop: Shop, order: ProductionOrder, location: str | None, *,
+                known_only: bool = False) -> list[rules.Line]:
+    """The order's needs at `location` with Shopify's stock (one query per 100 variants). A variant
+    Shopify does not know has nothing in stock, or with `known_only` is left out."""
     needs = rules.needs(order.type, order_rows(order.components))
     if location is None or not needs:
         return rules.lines(needs, None if location is None else {})
     stock = read_stock(shop, {location: [need.variant_id for need in needs]})
-    return rules.lines(needs, {need.variant_id: stock.get((need.variant_id, location), 0) for need in needs})
+    known = {need.variant_id: stock[(need.variant_id, location)] for need in needs
+             if (need.variant_id, location) in stock}
+    return rules.lines([need for need in needs if need.variant_id in known] if known_only else needs, known)
 
 
 def order_availability(shop: Shop, order: ProductionOrder) -> tuple[str | None, list[rules.Line]]:
@@ -103,7 +106,13 @@ def order_availability(shop: Shop, order: ProductionOrder) -> tuple[str | None, 
 def refuse_shortages(shop: Shop, order: ProductionOrder, location: str | None) -> None:
     """Under shortagePolicy `block`: ValidationFailed naming each material the order is short of
     at `location` (the one it starts at), so it does not start. Shopify unreachable is a 503: the
-    order is not started blind."""
+    order is not started blind.
+
+    Called before the start's id check (shopify_ids), which writes the costs it reads: on SQLite
+    that takes the write lock, and this call's share of the Shopify budget, kept in the database in
+    a connection of its own, would wait for it. A variant Shopify does not know is left to that
+    check, which names it for what it is.
+    """
     needs = rules.needs(order.type, order_rows(order.components))
     if not any(need.required for need in needs):
         return
@@ -112,7 +121,7 @@ def refuse_shortages(shop: Shop, order: ProductionOrder, location: str | None) -
             "This order cannot start without a location: the shop's shortage policy starts an order only "
             "when its materials are in stock where it is made.",
             {"locationId": "choose the location where production happens, so its stock can be checked"})
-    short = rules.shortages(order_lines(shop, order, location))
+    short = rules.shortages(order_lines(shop, order, location, known_only=True))
     if short:
         raise ValidationFailed(
             "This order cannot start: it is short of "

@@ -29,12 +29,12 @@ def start_order(order: ProductionOrder, shop: Shop, *, actor: str, expected_vers
         SyncSettings(order.sync_to_shopify, order.location_id),
         settings.sync_by_default, settings.default_location_id,
     )
+    if settings.shortage_policy == "block":  # SPEC §10: refused (422) while short; never started blind (503)
+        availability.refuse_shortages(shop, order, resolved.location_id)
     # Checked again at start: a product deleted in Shopify since the order was saved is named now,
     # while the order can still be fixed, not after completion when it is read-only.
     check_ids(shop, order_refs(resolved.location_id, [
         (index, c.variant_id, c.title, c.materials) for index, c in enumerate(order.components)]))
-    if settings.shortage_policy == "block":  # SPEC §10: refused (422) while short; never started blind (503)
-        availability.refuse_shortages(shop, order, resolved.location_id)
     now = utcnow()
     changes = Changes()
     changes.record("status", order.status, new_status.value)
