@@ -272,3 +272,11 @@ def test_the_list_filter_refuses_other_values_and_answers_503_when_shopify_is_do
     shopify_catalogue.stock_unavailable = True
     response = api.get(f"{ORDERS}?shortage=true")
     assert response.status_code == 503 and response.get_json()["error"]["code"] == "service_unavailable"
+
+
+def test_the_csv_export_takes_the_same_filter(api, shopify_catalogue):
+    create(api, "PO-SHORT")
+    create(api, "PO-FINE", rows=[{**CANDLE_ROW, "quantityPlanned": 1}])
+    stock(shopify_catalogue, wax=1, wick=1, jar=2)
+    text = api.get(f"{ORDERS}.csv?shortage=true").get_data(as_text=True)
+    assert "PO-SHORT" in text and "PO-FINE" not in text

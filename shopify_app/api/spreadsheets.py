@@ -8,6 +8,7 @@ from ..boms.importing import decode, plan_import
 from ..boms.schemas import BomLineOut
 from ..csv_cells import stream_csv
 from ..errors import PayloadTooLarge, UnsupportedMediaType
+from ..production import availability
 from ..production.export import HEADER as ORDER_HEADER, order_rows
 from ..production.representations import ResponseModel
 from ..shops.scoping import current_shop
@@ -41,10 +42,13 @@ def _csv_response(header: list[str], rows, filename: str) -> Response:
 
 
 @operation("GET", "/production-orders.csv", summary="The order list as CSV, one row per component (same filters)",
-           query=ListQuery, media=CSV_TYPE, errors=(422,))
+           query=ListQuery, media=CSV_TYPE, errors=(422, 503))
 def export_orders_csv():
     query = parse(ListQuery, request.args.to_dict())
-    return _csv_response(ORDER_HEADER, order_rows(current_shop(), status=query.status, q=query.q),
+    shop = current_shop()
+    # Shopify is asked before the first byte, so its failure is still a clean 503.
+    among = availability.short_draft_ids(shop, query.q) if query.shortage == "true" else None
+    return _csv_response(ORDER_HEADER, order_rows(shop, status=query.status, q=query.q, among=among),
                          "production-orders.csv")
 
 

@@ -45,9 +45,12 @@ def decode_cursor(text: str) -> tuple[datetime, int]:
     return _EPOCH + int(micros) * _MICROSECOND, min(int(order_id), MAX_ID)
 
 
-def order_filter(shop: Shop, *, status=None, q=None) -> list:
-    """The conditions of the order list's filters (SPEC §3), shared by the list and its CSV export."""
+def order_filter(shop: Shop, *, status=None, q=None, among=None) -> list:
+    """The conditions of the order list's filters (SPEC §3), shared by the list and its CSV export.
+    `among` (order ids, e.g. the drafts short of materials) keeps only those orders."""
     conditions = [ProductionOrder.shop_id == shop.id]
+    if among is not None:
+        conditions.append(ProductionOrder.id.in_(among))
     if status:
         conditions.append(ProductionOrder.status == status)
     if q:
@@ -68,11 +71,9 @@ def list_orders(shop: Shop, *, status=None, q=None, page=1, per_page=50, after=N
     """(orders, total, total_exact, next_cursor) for one page, newest first.
 
     `after` is a decoded cursor: the page starts after that position and `page` is not used to
-    skip rows. `among` (order ids, e.g. the drafts short of materials) limits the list to them.
+    skip rows. `among`: see order_filter.
     """
-    conditions = order_filter(shop, status=status, q=q)
-    if among is not None:
-        conditions.append(ProductionOrder.id.in_(among))
+    conditions = order_filter(shop, status=status, q=q, among=among)
     query = (select(ProductionOrder).where(*conditions)
              .order_by(ProductionOrder.created_at.desc(), ProductionOrder.id.desc())
              .limit(per_page + 1))  # one more tells whether a next page exists

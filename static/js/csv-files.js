@@ -54,6 +54,11 @@ for (const button of $$("[data-export]")) {
     if (button.hasAttribute("data-filters")) {
       const current = new URLSearchParams(window.location.search);
       for (const name of ["status", "q"]) if (current.get(name)) query.set(name, current.get(name));
+      // The list's "can't start: short of materials" tab: the drafts short of materials.
+      if (query.get("status") === "short") {
+        query.set("status", "draft");
+        query.set("shortage", "true");
+      }
     }
     const text = query.toString();
     try {

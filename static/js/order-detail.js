@@ -3,6 +3,7 @@ import { ApiError, api, loadLocations, pageUrl } from "./api.js";
 import { historyItems } from "./history.js";
 import { confirmReverse, drawReversalLinks } from "./order-reversal.js";
 import { drawCost } from "./order-cost.js";
+import { drawAvailability } from "./order-availability.js";
 import {
   $, TYPES, UNITS, announce, clearBanner, fill, formatDate, formatQuantity, gidNumber, h, showApiError, showFlash,
   statusBadge, syncBadge, timeElement, whileBusy,
@@ -223,6 +224,7 @@ function draw() {
   drawDetails();
   drawComponents();
   drawCost(order, variantTitles());
+  drawAvailability(order, locationName, settings && settings.shortagePolicy);
   drawSync();
   drawReversalLinks(order);
   $("#order-loading").hidden = true;
@@ -296,6 +298,8 @@ async function run(path, button, done, { version, body } = {}) {
     const fix = error.status === 422 && order.editable
       ? [h("a", { class: "button", href: data.editUrl }, "Edit order")] : [];
     showApiError(error, { actions: fix });
+    // A start refused for shortages: show what Shopify has now.
+    if (error.status === 422 && path.endsWith("/start")) drawAvailability(order, locationName, settings && settings.shortagePolicy, { force: true });
     if (error.status === 409) {
       // Someone else moved the order on: show where it is now.
       try {

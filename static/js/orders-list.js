@@ -7,7 +7,8 @@ const PER_PAGE = 25;
 const SEARCH_DELAY_MS = 300;
 
 const params = new URLSearchParams(window.location.search);
-const STATUSES = ["draft", "in_progress", "completed", "cancelled"];
+// "short": drafts that cannot start, short of materials where they would (read from Shopify).
+const STATUSES = ["draft", "short", "in_progress", "completed", "cancelled"];
 const state = {
   status: STATUSES.includes(params.get("status")) ? params.get("status") : "",
   q: params.get("q") || "",
@@ -63,7 +64,9 @@ async function load(cursor = null) {
   drawTabs();
   const query = new URLSearchParams({ page: state.page, perPage: PER_PAGE });
   if (cursor) query.set("cursor", cursor);
-  if (state.status) query.set("status", state.status);
+  if (state.status === "short") query.set("shortage", "true");
+  query.set("status", state.status === "short" ? "draft" : state.status);
+  if (!state.status) query.delete("status");
   if (state.q) query.set("q", state.q);
   $("#orders-table").setAttribute("aria-busy", "true");
   let data;

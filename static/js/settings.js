@@ -27,6 +27,8 @@ function show(settings) {
   if (mode) mode.checked = true;
   const costUpdate = form.querySelector(`input[name="costUpdate"][value="${settings.costUpdate}"]`);
   if (costUpdate) costUpdate.checked = true;
+  const shortage = form.querySelector(`input[name="shortagePolicy"][value="${settings.shortagePolicy}"]`);
+  if (shortage) shortage.checked = true;
   warnAboutLocation();
 }
 
@@ -43,6 +45,7 @@ form.addEventListener("submit", async (event) => {
     defaultLocationId: $("#default-location").value || null,
     syncMode: mode ? mode.value : null,
     costUpdate: (form.querySelector('input[name="costUpdate"]:checked') || { value: "off" }).value,
+    shortagePolicy: (form.querySelector('input[name="shortagePolicy"]:checked') || { value: "warn" }).value,
   };
   try {
     await whileBusy($("#save-settings"), async () => show(await api("PUT", "/settings", { body })));

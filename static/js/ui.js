@@ -193,7 +193,8 @@ export function pathLabel(path, labels = {}) {
   if (labels[path]) return labels[path];
   const row = /^(components|lines)\[(\d+)\]\.?(.*)$/.exec(path);
   if (row) {
-    const field = labels[row[3]] || row[3];
+    const material = /^materials\[(\d+)\]\.variantId$/.exec(row[3]); // a material named by Shopify's checks
+    const field = material ? `material ${Number(material[1]) + 1}` : labels[row[3]] || row[3];
     return `${row[1] === "lines" ? "Material" : "Component"} ${Number(row[2]) + 1}${field ? ` — ${field}` : ""}`;
   }
   return path === "$" ? "" : labels[path] || path;
@@ -209,6 +210,7 @@ export const FIELD_LABELS = {
   name: "Name", outputVariantId: "Variant ID of the product made", outputTitle: "Product title", outputSku: "SKU",
   active: "Active", lines: "Materials", quantityPerUnit: "Quantity per unit",
   labourCost: "Labour cost", overheadCost: "Overhead cost", costUpdate: "Cost per item in Shopify",
+  shortagePolicy: "Orders short of materials",
 };
 
 /**
