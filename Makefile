@@ -48,7 +48,8 @@ test: install schema
 # The README's screenshots (docs/screenshots), refreshed on purpose; test runs write to build/screenshots.
 screenshots: install schema
 	SCREENSHOTS_DIR=docs/screenshots REQUIRE_BROWSER=1 $(BIN)/pytest -q -p no:randomly tests/test_browser.py \
-	  tests/test_first_hour_browser.py tests/test_costing_browser.py tests/test_reversal_browser.py
+	  tests/test_first_hour_browser.py tests/test_costing_browser.py tests/test_reversal_browser.py \
+	  tests/test_availability_browser.py
 
 bench: install
 	$(BIN)/python bench/sql_and_throughput.py

@@ -22,7 +22,7 @@ _ERROR_TEXT = {
     415: "The body is not of the content type this operation reads",
     422: "Invalid input; details are keyed by JSON path",
     429: "Too many requests for this shop; see Retry-After",
-    503: "The database is unreachable",
+    503: "The database, or Shopify where the operation asks it, is unreachable; see Retry-After",
 }
 
 
