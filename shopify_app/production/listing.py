@@ -45,11 +45,15 @@ def decode_cursor(text: str) -> tuple[datetime, int]:
     return _EPOCH + int(micros) * _MICROSECOND, min(int(order_id), MAX_ID)
 
 
-def order_filter(shop: Shop, *, status=None, q=None) -> list:
-    """The conditions of the order list's filters (SPEC §3), shared by the list and its CSV export."""
+def order_filter(shop: Shop, *, status=None, q=None, hold=None) -> list:
+    """The conditions of the order list's filters (SPEC §3), shared by the list and its CSV export.
+    `hold="curing"`: completed orders whose output is still held in `quality_control` (SPEC §10)."""
     conditions = [ProductionOrder.shop_id == shop.id]
     if status:
         conditions.append(ProductionOrder.status == status)
+    if hold == "curing":
+        conditions += [ProductionOrder.status == "completed", ProductionOrder.hold_until.is_not(None),
+                       ProductionOrder.released_at.is_(None)]
     if q:
         needle = q.lower()
         row_fields = [func.lower(Component.sku).contains(needle, autoescape=True),
@@ -64,13 +68,13 @@ def order_filter(shop: Shop, *, status=None, q=None) -> list:
     return conditions
 
 
-def list_orders(shop: Shop, *, status=None, q=None, page=1, per_page=50, after=None):
+def list_orders(shop: Shop, *, status=None, q=None, page=1, per_page=50, after=None, hold=None):
     """(orders, total, total_exact, next_cursor) for one page, newest first.
 
     `after` is a decoded cursor: the page starts after that position and `page` is not used to
     skip rows.
     """
-    conditions = order_filter(shop, status=status, q=q)
+    conditions = order_filter(shop, status=status, q=q, hold=hold)
     query = (select(ProductionOrder).where(*conditions)
              .order_by(ProductionOrder.created_at.desc(), ProductionOrder.id.desc())
              .limit(per_page + 1))  # one more tells whether a next page exists
@@ -82,7 +86,7 @@ def list_orders(shop: Shop, *, status=None, q=None, page=1, per_page=50, after=N
     rows = db.session.scalars(query).all()
     orders = rows[:per_page]
     next_cursor = encode_cursor(orders[-1]) if len(rows) > per_page else None
-    if not q:
+    if not q and not hold:  # the cached counts are per status; curing orders are counted below
         return orders, counts.total(shop.id, status), True, next_cursor
     matches = select(ProductionOrder.id).where(*conditions).limit(SEARCH_COUNT_CAP + 1).subquery()
     found = db.session.scalar(select(func.count()).select_from(matches))

@@ -11,6 +11,7 @@ from pydantic.alias_generators import to_camel
 
 from ..costing.blocks import order_cost
 from ..costing.writes import cost_updates_of
+from .holds import hold_json
 from ..fields import CostUpdate, MoneyOut, OrderType, Quantity, SignedQuantity, SyncMode, Unit
 from ..sync.status import summaries
 from . import lifecycle
@@ -125,6 +126,11 @@ class CostOut(ResponseModel):
         "when Shopify refused it for good (`error` says why; nothing is retried)."))
 
 
+class HoldOut(ResponseModel):
+    until: datetime = Field(description="When the worker releases the held output to `available`.")
+    released_at: datetime | None = Field(description="When it was released (by the worker or POST …/release).")
+
+
 class OrderSummaryOut(ResponseModel):
     id: int
     reference: str
@@ -144,6 +150,10 @@ class OrderSummaryOut(ResponseModel):
     available_actions: list[Literal["start", "complete", "cancel"]]
     labour_cost: MoneyOut | None
     overhead_cost: MoneyOut | None
+    hold_days: int = Field(description="Days the output cures in Shopify's `quality_control` after completion.")
+    hold: HoldOut | None = Field(description="The curing hold, from completion; null when nothing was held.")
+    planned_output_as_incoming: bool = Field(description=(
+        "The planned output is booked as Shopify's `incoming` while in progress (decided at start)."))
     sync: SyncOut  # last: the cached detail appends it (detail_cache)
 
 
@@ -219,6 +229,7 @@ class SettingsOut(ResponseModel):
     default_location_id: str | None
     sync_mode: SyncMode
     cost_update: CostUpdate
+    planned_output_as_incoming: bool
 
 
 def _order_fields(order: ProductionOrder, sync: dict) -> dict:
@@ -242,6 +253,9 @@ def _order_fields(order: ProductionOrder, sync: dict) -> dict:
         "sync": sync,
         "labour_cost": order.labour_cost,
         "overhead_cost": order.overhead_cost,
+        "hold_days": order.hold_days,
+        "hold": hold_json(order),
+        "planned_output_as_incoming": order.incoming_planned,
     }
 
 
@@ -349,4 +363,5 @@ def settings_json(settings) -> dict:
         default_location_id=settings.default_location_id,
         sync_mode=settings.sync_mode,
         cost_update=settings.cost_update,
+        planned_output_as_incoming=settings.planned_output_as_incoming,
     ).model_dump(mode="json")

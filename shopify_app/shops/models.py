@@ -49,6 +49,8 @@ class ShopSettings(db.Model):
     default_location_id: Mapped[str | None] = mapped_column(String(64))
     sync_mode: Mapped[str] = mapped_column(String(16), nullable=False, default="on_complete")
     cost_update: Mapped[str] = mapped_column(String(24), nullable=False, default="off")
+    # SPEC §10: a syncing order's planned output shows as Shopify's `incoming` while in progress.
+    planned_output_as_incoming: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     updated_at = mapped_column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
     shop: Mapped[Shop] = relationship(back_populates="settings")

@@ -17,6 +17,7 @@ class SettingsIn(RequestModel):
     default_location_id: LocationGID | None
     sync_mode: SyncMode
     cost_update: CostUpdate = None
+    planned_output_as_incoming: bool = None
 
     model_config = {**RequestModel.model_config, "strict": True}
 
@@ -30,7 +31,8 @@ def find_installed_shop(domain: str) -> Shop | None:
 def create_shop(domain: str, *, installed_at) -> Shop:
     """A new shop row with default settings (the caller commits)."""
     shop = Shop(domain=domain, installed_at=installed_at)
-    shop.settings = ShopSettings(sync_by_default=False, sync_mode="on_complete", cost_update="off")
+    shop.settings = ShopSettings(sync_by_default=False, sync_mode="on_complete", cost_update="off",
+                                 planned_output_as_incoming=False)
     db.session.add(shop)
     return shop
 
@@ -45,6 +47,9 @@ def update_settings(shop: Shop, data) -> ShopSettings:
     settings.sync_mode = body.sync_mode
     if body.cost_update is not None:
         settings.cost_update = body.cost_update
+    if body.planned_output_as_incoming is not None:
+        # Orders already started keep what they decided at start (SPEC §10).
+        settings.planned_output_as_incoming = body.planned_output_as_incoming
     if switching_to_live:
         outbox.queue_live_pushes(shop.id)
     db.session.commit()
