@@ -44,7 +44,7 @@ def _csv_response(header: list[str], rows, filename: str) -> Response:
            query=ListQuery, media=CSV_TYPE, errors=(422,))
 def export_orders_csv():
     query = parse(ListQuery, request.args.to_dict())
-    return _csv_response(ORDER_HEADER, order_rows(current_shop(), status=query.status, q=query.q),
+    return _csv_response(ORDER_HEADER, order_rows(current_shop(), status=query.status, q=query.q, hold=query.hold),
                          "production-orders.csv")
 
 

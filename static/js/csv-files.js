@@ -54,6 +54,10 @@ for (const button of $$("[data-export]")) {
     if (button.hasAttribute("data-filters")) {
       const current = new URLSearchParams(window.location.search);
       for (const name of ["status", "q"]) if (current.get(name)) query.set(name, current.get(name));
+      if (query.get("status") === "curing") { // the list's "Curing" tab is the `hold` filter
+        query.delete("status");
+        query.set("hold", "curing");
+      }
     }
     const text = query.toString();
     try {

@@ -7,7 +7,8 @@ const PER_PAGE = 25;
 const SEARCH_DELAY_MS = 300;
 
 const params = new URLSearchParams(window.location.search);
-const STATUSES = ["draft", "in_progress", "completed", "cancelled"];
+// "curing" is a tab like the statuses but filters completed orders whose output is still held (`hold=curing`).
+const STATUSES = ["draft", "in_progress", "completed", "cancelled", "curing"];
 const state = {
   status: STATUSES.includes(params.get("status")) ? params.get("status") : "",
   q: params.get("q") || "",
@@ -63,7 +64,7 @@ async function load(cursor = null) {
   drawTabs();
   const query = new URLSearchParams({ page: state.page, perPage: PER_PAGE });
   if (cursor) query.set("cursor", cursor);
-  if (state.status) query.set("status", state.status);
+  if (state.status) query.set(state.status === "curing" ? "hold" : "status", state.status);
   if (state.q) query.set("q", state.q);
   $("#orders-table").setAttribute("aria-busy", "true");
   let data;

@@ -209,6 +209,7 @@ export const FIELD_LABELS = {
   name: "Name", outputVariantId: "Variant ID of the product made", outputTitle: "Product title", outputSku: "SKU",
   active: "Active", lines: "Materials", quantityPerUnit: "Quantity per unit",
   labourCost: "Labour cost", overheadCost: "Overhead cost", costUpdate: "Cost per item in Shopify",
+  holdDays: "Curing days", plannedOutputAsIncoming: "Planned output shown as incoming",
 };
 
 /**
