@@ -61,10 +61,10 @@ def _restore_pushed_stock(store: FakeStore) -> None:
         SyncPush.shop_id == shop.id, SyncBatch.applied_at.is_not(None))
     for changes in db.session.scalars(applied):
         for change in changes:
-            totals[(change["variantId"], change["locationId"])] += change["delta"]
-    for (variant, location), quantity in totals.items():
+            totals[(change["variantId"], change["locationId"], change["name"])] += change["delta"]
+    for (variant, location, name), quantity in totals.items():
         try:
-            store.set_available(DEMO_SHOP, variant, location, store.available(DEMO_SHOP, variant, location) + quantity)
+            store.add_quantity(DEMO_SHOP, variant, location, name, quantity)
         except KeyError:
             log.warning("demo: %s is not in the demo catalogue; skipped", variant)
     # Tokens the previous fake issued mean nothing to this one: the next page load exchanges anew.

@@ -273,7 +273,7 @@ def test_success_applies_every_delta_and_returns_the_group(fake):
     row = next(r for r in rows if (r["variantId"], r["locationId"]) == (VARIANT, LOCATION))
     assert {k: v for k, v in row.items() if k not in ("sku", "unitCost")} == {
         "variantId": VARIANT, "inventoryItemId": ITEM, "displayName": "Candle - Large", "locationId": LOCATION,
-        "locationName": "Workshop", "available": 13}
+        "locationName": "Workshop", "available": 13, "incoming": 0, "qualityControl": 0}
     assert set(row) >= {"sku", "unitCost"} and row["unitCost"] is None
     groups = requests.get(f"{fake.origin}/_fake/{SHOP}/adjustments", timeout=5).json()["items"]
     assert [g["id"] for g in groups] == [result["inventoryAdjustmentGroup"]["id"]]

@@ -30,13 +30,15 @@ def _directives_on(document: str, field_name: str) -> list[DirectiveNode]:
     return found
 
 
-def test_inventory_adjustments_carry_the_idempotent_directive_with_a_key():
-    directives = _directives_on(documents.ADJUST_INVENTORY, "inventoryAdjustQuantities")
+@pytest.mark.parametrize("document, field", [(documents.ADJUST_INVENTORY, "inventoryAdjustQuantities"),
+                                             (documents.MOVE_INVENTORY, "inventoryMoveQuantities")])
+def test_inventory_mutations_carry_the_idempotent_directive_with_a_key(document, field):
+    directives = _directives_on(document, field)
     assert [d.name.value for d in directives] == ["idempotent"]
     assert [a.name.value for a in directives[0].arguments] == ["key"]
 
 
-def test_the_mutations_are_the_inventory_adjustment_and_the_cost_write():
+def test_the_mutations_are_the_inventory_adjustment_and_move_and_the_cost_write():
     mutations = [name for name, doc in documents.ALL_DOCUMENTS.items()
                  if parse(doc).definitions[0].operation is OperationType.MUTATION]
-    assert sorted(mutations) == ["AdjustInventory", "UpdateItemCost"]
+    assert sorted(mutations) == ["AdjustInventory", "MoveInventory", "UpdateItemCost"]

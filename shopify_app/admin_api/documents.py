@@ -22,27 +22,35 @@ query VariantInventoryItems($ids: [ID!]!) {
 }
 """
 
-# Deltas to the `available` quantity. Since API 2026-04 the mutation needs @idempotent and an
-# explicit changeFromQuantity on every change (null: these are deltas, not compare-and-swap).
-# The group's changes give the order's receipt Shopify's own quantity after each change (the
-# group can also list other quantity names moved alongside, e.g. `on_hand`).
+# What Shopify applied, as the receipt stores it (shared by the adjustment and the move): its
+# changes give the order's receipt Shopify's own quantity after each change (the group can also
+# list other quantity names moved alongside, e.g. `on_hand`).
+_applied_group = """
+fragment AppliedGroup on InventoryAdjustmentGroup {
+  id
+  createdAt
+  changes {
+    name
+    delta
+    quantityAfterChange
+    item {
+      id
+    }
+    location {
+      id
+    }
+  }
+}
+"""
+
+# Deltas to one quantity name (`available`, `incoming`, `quality_control`). Since API 2026-04 the
+# mutation needs @idempotent and an explicit changeFromQuantity on every change (null: these are
+# deltas, not compare-and-swap).
 ADJUST_INVENTORY = """
 mutation AdjustInventory($input: InventoryAdjustQuantitiesInput!, $idempotencyKey: String!) {
   inventoryAdjustQuantities(input: $input) @idempotent(key: $idempotencyKey) {
     inventoryAdjustmentGroup {
-      id
-      createdAt
-      changes {
-        name
-        delta
-        quantityAfterChange
-        item {
-          id
-        }
-        location {
-          id
-        }
-      }
+      ...AppliedGroup
     }
     userErrors {
       field
@@ -51,7 +59,23 @@ mutation AdjustInventory($input: InventoryAdjustQuantitiesInput!, $idempotencyKe
     }
   }
 }
-"""
+""" + _applied_group
+
+# A released curing hold (SPEC §10): output moves from `quality_control` to `available`.
+MOVE_INVENTORY = """
+mutation MoveInventory($input: InventoryMoveQuantitiesInput!, $idempotencyKey: String!) {
+  inventoryMoveQuantities(input: $input) @idempotent(key: $idempotencyKey) {
+    inventoryAdjustmentGroup {
+      ...AppliedGroup
+    }
+    userErrors {
+      field
+      message
+      code
+    }
+  }
+}
+""" + _applied_group
 
 ACTIVE_LOCATIONS = """
 query ActiveLocations($after: String) {
@@ -175,6 +199,7 @@ ALL_DOCUMENTS = {
     "VariantsBySku": VARIANTS_BY_SKU,
     "VariantsById": VARIANTS_BY_ID,
     "AdjustInventory": ADJUST_INVENTORY,
+    "MoveInventory": MOVE_INVENTORY,
     "ActiveLocations": ACTIVE_LOCATIONS,
     "CatalogueIds": CATALOGUE_IDS,
     "UpdateItemCost": UPDATE_ITEM_COST,

@@ -6,7 +6,7 @@ from flask import jsonify, request
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from ..fields import NO_NUL_PATTERN, NoNul, QueryDigits
-from ..production import availability, listing, queries, service, sync_actions, transitions
+from ..production import availability, holds, listing, queries, service, sync_actions, transitions
 from ..production.representations import EventListOut, OrderListOut, OrderOut, events_json, order_list_json
 from ..production.schemas import OrderCreate, OrderPatch, SyncResolve, SyncSkip
 from ..shops.scoping import current_identity, current_shop
@@ -27,6 +27,8 @@ class ListQuery(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     status: Literal["draft", "in_progress", "completed", "cancelled"] | None = None
+    hold: Literal["curing"] | None = Field(default=None, description=(
+        "`curing`: completed orders whose output is still held in Shopify's quality_control."))
     q: Annotated[str, StringConstraints(max_length=200, pattern=NO_NUL_PATTERN), NoNul] | None = None
     page: Annotated[int, Field(ge=1, le=1_000_000, description=(
         "Page number. Without `cursor` it skips (page − 1) × perPage orders, which costs more the "
@@ -51,7 +53,7 @@ def list_orders():
     among = availability.short_draft_ids(shop, query.q) if query.shortage == "true" else None
     orders, total, exact, next_cursor = listing.list_orders(
         shop, status=query.status, q=query.q, page=query.page, per_page=query.per_page,
-        after=query.cursor, among=among)
+        after=query.cursor, among=among, hold=query.hold)
     outputs = listing.list_outputs([order.id for order in orders])
     return jsonify(order_list_json(orders, query.page, query.per_page, total, exact, next_cursor, outputs))
 
@@ -107,6 +109,13 @@ def complete_order(order_id: int):
            errors=TRANSITION_ERRORS, headers=ETAG, conditional=True)
 def cancel_order(order_id: int):
     return _transition(order_id, transitions.cancel_order)
+
+
+@operation("POST", ORDER + "/release", summary="Release held (curing) output to available now",
+           response=OrderOut, errors=(404, 409, 412), headers=ETAG, conditional=True)
+def release_order(order_id: int):
+    # The move to `available` is queued in the same transaction; the worker sends it.
+    return _transition(order_id, holds.release_order)
 
 
 @operation("POST", ORDER + "/reverse", summary="Reverse a completed order: a linked draft taking back what is left",

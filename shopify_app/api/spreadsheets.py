@@ -48,7 +48,8 @@ def export_orders_csv():
     shop = current_shop()
     # Shopify is asked before the first byte, so its failure is still a clean 503.
     among = availability.short_draft_ids(shop, query.q) if query.shortage == "true" else None
-    return _csv_response(ORDER_HEADER, order_rows(shop, status=query.status, q=query.q, among=among),
+    return _csv_response(ORDER_HEADER, order_rows(shop, status=query.status, q=query.q, among=among,
+                                                  hold=query.hold),
                          "production-orders.csv")
 
 

@@ -9,6 +9,7 @@ from graphql import FragmentDefinitionNode, GraphQLError, get_operation_ast, par
 from .bucket import THROTTLED_ERROR, cost_extension
 from .inventory import resolve_adjust
 from .item_costs import resolve_item_update
+from .moves import resolve_move
 from .queries import ExecContext, resolve_locations, resolve_nodes, top_error
 from .schema import document_errors, format_error, variable_errors
 from .selection import arguments, collect_fields, effective_variables, project
@@ -19,7 +20,8 @@ BAD_BODY = {"errors": {"query": "Required parameter missing or invalid"}}
 ROOT_TYPES = {"query": "QueryRoot", "mutation": "Mutation"}
 RESOLVERS = {"query": {"nodes": resolve_nodes, "locations": resolve_locations,
                        "productVariants": resolve_product_variants},
-             "mutation": {"inventoryAdjustQuantities": resolve_adjust, "inventoryItemUpdate": resolve_item_update}}
+             "mutation": {"inventoryAdjustQuantities": resolve_adjust, "inventoryItemUpdate": resolve_item_update,
+                          "inventoryMoveQuantities": resolve_move}}
 LOST_RESPONSE_HTML = ("<html><head><title>502 Bad Gateway</title></head>"
                       "<body><h1>502 Bad Gateway</h1><p>The server returned an invalid response.</p></body></html>")
 
@@ -36,7 +38,7 @@ def requested_cost(rt, operation, variables: dict, fragments: dict) -> int:
     total = 0
     for field in collect_fields(operation.selection_set, fragments, ROOT_TYPES.get(operation.operation.value)):
         name = field.name.value
-        if name in ("inventoryAdjustQuantities", "inventoryItemUpdate"):
+        if name in ("inventoryAdjustQuantities", "inventoryItemUpdate", "inventoryMoveQuantities"):
             total += rt.config.mutation_cost
         elif name in ("locations", "productVariants"):
             total += 25

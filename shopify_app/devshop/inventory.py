@@ -1,4 +1,9 @@
-"""`inventoryAdjustQuantities` with Shopify's 2026-10 runtime rules and `@idempotent(key:)` semantics."""
+"""`inventoryAdjustQuantities` with Shopify's 2026-10 runtime rules and `@idempotent(key:)` semantics.
+
+Quantity names: `available` lives in the store's `ledger`; every other adjustable name (`incoming`,
+`quality_control`, …) in its `states`. Shopify's rule for ledger documents is kept: required for
+every name but `available`, refused for `available`, never a Shopify GID.
+"""
 
 import copy
 import hashlib
@@ -18,6 +23,9 @@ VALID_REASONS = frozenset({
     "movement_received", "movement_canceled", "other", "promotion", "quality_control", "received",
     "reservation_created", "reservation_deleted", "reservation_updated", "restock", "safety_stock",
     "shrinkage"})
+# The names this fake lets an app adjust. `incoming` is included because SPEC §10 builds on it;
+# see README "Shopify's inventory states" for what Shopify's stored docs confirm about it.
+ADJUSTABLE_NAMES = frozenset({"available", "incoming", "quality_control", "damaged", "safety_stock", "reserved"})
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*$")
 IDEMPOTENCY_MESSAGES = {
     "IDEMPOTENCY_KEY_PARAMETER_MISMATCH": "The same idempotency key cannot be used with different operation parameters.",
@@ -26,13 +34,42 @@ IDEMPOTENCY_MESSAGES = {
 }
 
 
-def user_error(field, message: str, code: str) -> dict:
-    return {"__typename": "InventoryAdjustQuantitiesUserError", "field": field, "message": message, "code": code}
+def user_error(field, message: str, code: str, typename: str = "InventoryAdjustQuantitiesUserError") -> dict:
+    return {"__typename": typename, "field": field, "message": message, "code": code}
 
 
-def payload(group, errors) -> dict:
-    return {"__typename": "InventoryAdjustQuantitiesPayload", "inventoryAdjustmentGroup": group,
-            "userErrors": errors}
+def payload(group, errors, typename: str = "InventoryAdjustQuantitiesPayload") -> dict:
+    return {"__typename": typename, "inventoryAdjustmentGroup": group, "userErrors": errors}
+
+
+def quantity_of(state, item: str, location: str, name: str) -> int:
+    """The current quantity of `name` for an item at a location."""
+    return state.ledger.get((item, location), 0) if name == "available" else state.states.get((item, location, name), 0)
+
+
+def add_quantity(state, item: str, location: str, name: str, delta: int) -> int:
+    """Apply a delta to one quantity; returns the quantity after the change."""
+    if name == "available":
+        after = state.ledger[(item, location)] = state.ledger.get((item, location), 0) + delta
+    else:
+        after = state.states[(item, location, name)] = state.states.get((item, location, name), 0) + delta
+    return after
+
+
+def ledger_document_error(name: str, uri) -> tuple[str, str] | None:
+    """Shopify's ledger document rule for one change: (message, code) when it is broken."""
+    if name == "available":
+        if uri is not None:
+            return "A ledger document URI is not allowed when adjusting available.", "INVALID_AVAILABLE_DOCUMENT"
+        return None
+    if uri is None:
+        return "A ledger document URI is required except when adjusting available.", "INVALID_QUANTITY_DOCUMENT"
+    if isinstance(uri, str) and uri.lower().startswith("gid://shopify/"):
+        return ("Internal (gid://shopify/) ledger documents are not allowed to be adjusted via API.",
+                "INTERNAL_LEDGER_DOCUMENT")
+    if not valid_uri(uri):
+        return "The specified ledger document is invalid.", "INVALID_LEDGER_DOCUMENT"
+    return None
 
 
 def valid_uri(value) -> bool:
@@ -76,7 +113,7 @@ def _shape_errors(data) -> list:
 def _rule_errors(state, data) -> list:
     """User errors of a well-shaped input against the current state (any error applies nothing)."""
     errors = []
-    if data["name"] != "available":
+    if data["name"] not in ADJUSTABLE_NAMES:
         errors.append(user_error(["input", "name"], "The specified quantity name is invalid.", "INVALID_QUANTITY_NAME"))
     if data["reason"] not in VALID_REASONS:
         errors.append(user_error(["input", "reason"], "The specified reason is invalid.", "INVALID_REASON"))
@@ -88,9 +125,10 @@ def _rule_errors(state, data) -> list:
     for index, change in enumerate(data["changes"]):
         path = ["input", "changes", str(index)]
         item, location = change["inventoryItemId"], change["locationId"]
-        if change.get("ledgerDocumentUri") is not None and data["name"] == "available":
-            errors.append(user_error(path + ["ledgerDocumentUri"], "A ledger document URI is not allowed when "
-                                     "adjusting available.", "INVALID_AVAILABLE_DOCUMENT"))
+        document = (ledger_document_error(data["name"], change.get("ledgerDocumentUri"))
+                    if data["name"] in ADJUSTABLE_NAMES else None)
+        if document is not None:
+            errors.append(user_error(path + ["ledgerDocumentUri"], *document))
         if item not in state.items:
             errors.append(user_error(path + ["inventoryItemId"], "The specified inventory item could not be found.",
                                      "INVALID_INVENTORY_ITEM"))
@@ -103,7 +141,7 @@ def _rule_errors(state, data) -> list:
                                      "INVALID_LOCATION"))
             continue
         # No "not stocked at location" check: since 2026-10 any location accepts any item.
-        current = state.ledger.get((item, location), 0)
+        current = quantity_of(state, item, location, data["name"])
         cfq = change["changeFromQuantity"]
         if cfq is not None and cfq != current:
             errors.append(user_error(path + ["changeFromQuantity"], "The changeFromQuantity argument no longer "
@@ -119,7 +157,7 @@ def _rule_errors(state, data) -> list:
 def group_object(group: dict) -> dict:
     """The InventoryAdjustmentGroup as a resolvable object."""
     changes = [{"__typename": "InventoryChange", "name": c["name"], "delta": c["delta"],
-                "quantityAfterChange": c["quantityAfterChange"], "ledgerDocumentUri": None,
+                "quantityAfterChange": c["quantityAfterChange"], "ledgerDocumentUri": c.get("ledgerDocumentUri"),
                 "item": {"__typename": "InventoryItem", "id": c["inventoryItemId"]},
                 "location": {"__typename": "Location", "id": c["locationId"]}} for c in group["changes"]]
     return {"__typename": "InventoryAdjustmentGroup", "id": group["id"], "createdAt": group["createdAt"],
@@ -132,33 +170,46 @@ def _apply(store, state, data, key: str) -> dict:
     errors = _rule_errors(state, data)
     if errors:
         return payload(None, errors)
-    created = datetime.fromtimestamp(store.clock(), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     changes = []
     for change in data["changes"]:
-        slot = (change["inventoryItemId"], change["locationId"])
-        state.ledger[slot] = state.ledger.get(slot, 0) + change["delta"]
-        changes.append({"name": data["name"], "inventoryItemId": slot[0], "locationId": slot[1],
-                        "delta": change["delta"], "quantityAfterChange": state.ledger[slot]})
+        item, location = change["inventoryItemId"], change["locationId"]
+        after = add_quantity(state, item, location, data["name"], change["delta"])
+        changes.append({"name": data["name"], "inventoryItemId": item, "locationId": location,
+                        "delta": change["delta"], "quantityAfterChange": after,
+                        "ledgerDocumentUri": change.get("ledgerDocumentUri")})
+    return payload(group_object(record_group(store, state, data, key, changes)), [])
+
+
+def record_group(store, state, data: dict, key: str, changes: list) -> dict:
+    """Keep an applied adjustment group and count its key as applied. Caller holds the store lock."""
+    created = datetime.fromtimestamp(store.clock(), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     group = {"id": gid("InventoryAdjustmentGroup", store.next_id()), "createdAt": created,
              "reason": data["reason"], "referenceDocumentUri": data.get("referenceDocumentUri"),
              "idempotencyKey": key, "changes": changes}
     state.groups.append(group)
     state.applied[key] += 1
-    return payload(group_object(group), [])
+    return group
 
 
 def resolve_adjust(ctx: ExecContext, field, args: dict):
     """Resolve the mutation field: (payload, top-level errors)."""
+    return resolve_idempotent(ctx, field, args, "inventoryAdjustQuantities", _shape_errors, _apply,
+                              lambda code: payload(None, [user_error(None, IDEMPOTENCY_MESSAGES[code], code)]))
+
+
+def resolve_idempotent(ctx: ExecContext, field, args: dict, mutation: str, shape_errors, apply, refusal):
+    """An `@idempotent(key:)` inventory mutation: shape check, then apply once per key, replaying
+    the stored answer (or Shopify's idempotency error, built by `refusal(code)`) for a reused key."""
     marker = directive(field, "idempotent")
     key = arguments(marker, ctx.variables).get("key") if marker is not None else None
     if marker is None:
-        return None, [top_error("The @idempotent directive is required for inventoryAdjustQuantities "
-                                "since API version 2026-04.", "BAD_REQUEST", ["inventoryAdjustQuantities"])]
+        return None, [top_error(f"The @idempotent directive is required for {mutation} "
+                                "since API version 2026-04.", "BAD_REQUEST", [mutation])]
     if not isinstance(key, str) or not key.strip():
         return None, [top_error("The idempotency key cannot be an empty string or whitespace only.",
-                                "BAD_REQUEST", ["inventoryAdjustQuantities"])]
+                                "BAD_REQUEST", [mutation])]
     data = args.get("input")
-    errors = _shape_errors(data)
+    errors = shape_errors(data)
     if errors:
         return None, errors
     fingerprint = hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
@@ -167,13 +218,13 @@ def resolve_adjust(ctx: ExecContext, field, args: dict):
         state = store.add_shop(ctx.shop)
         record = state.idempotency.get(key)
         if record is not None:
-            return _replay(record, fingerprint), []
+            return _replay(record, fingerprint, refusal), []
         record = state.idempotency[key] = IdempotencyRecord(IN_FLIGHT, fingerprint)
     try:
         if ctx.delay:
             time.sleep(ctx.delay)  # a `timeout` fault: the key stays in flight meanwhile
         with store.lock:
-            result = _apply(store, state, data, key)
+            result = apply(store, state, data, key)
             record.response = result
             record.state = FAILED if result["userErrors"] else SUCCEEDED
     finally:
@@ -183,7 +234,7 @@ def resolve_adjust(ctx: ExecContext, field, args: dict):
     return copy.deepcopy(result), []
 
 
-def _replay(record: IdempotencyRecord, fingerprint: str) -> dict:
+def _replay(record: IdempotencyRecord, fingerprint: str, refusal) -> dict:
     """The answer to a key Shopify has seen before. Caller holds the store lock."""
     if record.fingerprint != fingerprint:
         code = "IDEMPOTENCY_KEY_PARAMETER_MISMATCH"
@@ -193,4 +244,4 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> dict:
         code = "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED"
     else:
         return copy.deepcopy(record.response)  # the stored success, same group id, nothing re-applied
-    return payload(None, [user_error(None, IDEMPOTENCY_MESSAGES[code], code)])
+    return refusal(code)

@@ -38,6 +38,9 @@ class ShopState:
     items: dict = field(default_factory=dict)      # inventory item GID -> variant GID
     locations: dict = field(default_factory=dict)  # location GID -> {name, isActive}
     ledger: dict = field(default_factory=dict)     # (inventory item GID, location GID) -> available
+    # (inventory item GID, location GID, quantity name) -> quantity, for every name but `available`
+    # (`incoming`, `quality_control`, …): a separate map, so `ledger` keeps its simple shape.
+    states: dict = field(default_factory=dict)
     groups: list = field(default_factory=list)     # applied adjustment groups, oldest first
     idempotency: dict = field(default_factory=dict)  # key -> IdempotencyRecord
     calls: Counter = field(default_factory=Counter)    # GraphQL operation name -> requests received
@@ -120,6 +123,8 @@ class FakeStore:
             state.items.pop(record["inventoryItemId"], None)
             for key in [key for key in state.ledger if key[0] == record["inventoryItemId"]]:
                 del state.ledger[key]
+            for key in [key for key in state.states if key[0] == record["inventoryItemId"]]:
+                del state.states[key]
 
     def set_tracked(self, shop: str, variant_or_item, tracked: bool) -> None:
         """Turn inventory tracking of a variant's item on or off."""
@@ -153,6 +158,24 @@ class FakeStore:
             key = (self.item_id(shop, variant_or_item), gid("Location", location))
             return self.shop(shop).ledger.get(key, 0)
 
+    def quantity(self, shop: str, variant_or_item, location, name: str) -> int:
+        """The current quantity of any name (`available`, `incoming`, `quality_control`, …)."""
+        if name == "available":
+            return self.available(shop, variant_or_item, location)
+        with self.lock:
+            key = (self.item_id(shop, variant_or_item), gid("Location", location), name)
+            return self.shop(shop).states.get(key, 0)
+
+    def add_quantity(self, shop: str, variant_or_item, location, name: str, delta: int) -> None:
+        """Add to the quantity of any name (demo replay and test setup)."""
+        with self.lock:
+            item, location = self.item_id(shop, variant_or_item), gid("Location", location)
+            state = self.shop(shop)
+            if name == "available":
+                state.ledger[(item, location)] = state.ledger.get((item, location), 0) + int(delta)
+            else:
+                state.states[(item, location, name)] = state.states.get((item, location, name), 0) + int(delta)
+
     def ledger(self, shop: str) -> dict:
         """A copy of the ledger: {(inventory item GID, location GID): available}."""
         with self.lock:
@@ -168,7 +191,8 @@ class FakeStore:
         with self.lock:
             state = self.shop(shop)
             rows = []
-            for (item, location), quantity in state.ledger.items():
+            slots = set(state.ledger) | {(item, location) for item, location, _ in state.states}
+            for item, location in slots:
                 variant = state.items.get(item)
                 rows.append({
                     "variantId": variant, "inventoryItemId": item,
@@ -177,7 +201,9 @@ class FakeStore:
                     "unitCost": state.variants[variant].get("unitCost") if variant else None,
                     "locationId": location,
                     "locationName": state.locations.get(location, {}).get("name"),
-                    "available": quantity})
+                    "available": state.ledger.get((item, location), 0),
+                    "incoming": state.states.get((item, location, "incoming"), 0),
+                    "qualityControl": state.states.get((item, location, "quality_control"), 0)})
             return sorted(rows, key=lambda row: (row["displayName"] or "", row["locationName"] or ""))
 
     # --- counters --------------------------------------------------------------------------------

@@ -25,9 +25,9 @@ _COMPONENT_COLUMNS = (Component.order_id, Component.variant_id, Component.sku, C
                       Component.quantity_planned, Component.quantity_produced)
 
 
-def _batches(shop: Shop, status, q, among) -> Iterator[list]:
+def _batches(shop: Shop, status, q, among, hold) -> Iterator[list]:
     """The filtered orders (as rows), newest first, a batch at a time."""
-    conditions = order_filter(shop, status=status, q=q, among=among)
+    conditions = order_filter(shop, status=status, q=q, among=among, hold=hold)
     after = None
     while True:
         query = select(*_ORDER_COLUMNS).where(*conditions)
@@ -43,13 +43,13 @@ def _batches(shop: Shop, status, q, among) -> Iterator[list]:
         after = orders[-1]
 
 
-def order_rows(shop: Shop, *, status=None, q=None, among=None) -> Iterator[list]:
+def order_rows(shop: Shop, *, status=None, q=None, among=None, hold=None) -> Iterator[list]:
     """Rows of HEADER for the orders the list shows with the same filters.
 
     An order with no components still gets one row (its component cells empty), so no order is
     missing from the file.
     """
-    for orders in _batches(shop, status, q, among):
+    for orders in _batches(shop, status, q, among, hold):
         states = summaries(orders)
         components = defaultdict(list)
         for row in db.session.execute(select(*_COMPONENT_COLUMNS).where(

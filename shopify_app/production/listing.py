@@ -45,14 +45,18 @@ def decode_cursor(text: str) -> tuple[datetime, int]:
     return _EPOCH + int(micros) * _MICROSECOND, min(int(order_id), MAX_ID)
 
 
-def order_filter(shop: Shop, *, status=None, q=None, among=None) -> list:
+def order_filter(shop: Shop, *, status=None, q=None, among=None, hold=None) -> list:
     """The conditions of the order list's filters (SPEC §3), shared by the list and its CSV export.
-    `among` (order ids, e.g. the drafts short of materials) keeps only those orders."""
+    `among` (order ids, e.g. the drafts short of materials) keeps only those orders;
+    `hold="curing"`: completed orders whose output is still held in `quality_control` (SPEC §10)."""
     conditions = [ProductionOrder.shop_id == shop.id]
     if among is not None:
         conditions.append(ProductionOrder.id.in_(among))
     if status:
         conditions.append(ProductionOrder.status == status)
+    if hold == "curing":
+        conditions += [ProductionOrder.status == "completed", ProductionOrder.hold_until.is_not(None),
+                       ProductionOrder.released_at.is_(None)]
     if q:
         needle = q.lower()
         row_fields = [func.lower(Component.sku).contains(needle, autoescape=True),
@@ -67,13 +71,13 @@ def order_filter(shop: Shop, *, status=None, q=None, among=None) -> list:
     return conditions
 
 
-def list_orders(shop: Shop, *, status=None, q=None, page=1, per_page=50, after=None, among=None):
+def list_orders(shop: Shop, *, status=None, q=None, page=1, per_page=50, after=None, among=None, hold=None):
     """(orders, total, total_exact, next_cursor) for one page, newest first.
 
     `after` is a decoded cursor: the page starts after that position and `page` is not used to
     skip rows. `among`: see order_filter.
     """
-    conditions = order_filter(shop, status=status, q=q, among=among)
+    conditions = order_filter(shop, status=status, q=q, among=among, hold=hold)
     query = (select(ProductionOrder).where(*conditions)
              .order_by(ProductionOrder.created_at.desc(), ProductionOrder.id.desc())
              .limit(per_page + 1))  # one more tells whether a next page exists
@@ -85,7 +89,7 @@ def list_orders(shop: Shop, *, status=None, q=None, page=1, per_page=50, after=N
     rows = db.session.scalars(query).all()
     orders = rows[:per_page]
     next_cursor = encode_cursor(orders[-1]) if len(rows) > per_page else None
-    if not q and among is None:
+    if not q and among is None and not hold:  # the cached counts are per status; filtered lists are counted below
         return orders, counts.total(shop.id, status), True, next_cursor
     matches = select(ProductionOrder.id).where(*conditions).limit(SEARCH_COUNT_CAP + 1).subquery()
     found = db.session.scalar(select(func.count()).select_from(matches))

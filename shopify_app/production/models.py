@@ -17,6 +17,8 @@ class ProductionOrder(db.Model):
         # The list's order (created_at, id) in full, so a keyset page is one index range scan.
         Index("ix_production_orders_shop_status_created", "shop_id", "status", "created_at", "id"),
         Index("ix_production_orders_shop_created", "shop_id", "created_at", "id"),
+        # The worker's release duty looks up holds that are due.
+        Index("ix_production_orders_hold_due", "hold_until"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -45,6 +47,14 @@ class ProductionOrder(db.Model):
     labour_cost = mapped_column(ExactDecimal)
     overhead_cost = mapped_column(ExactDecimal)
     cost_basis: Mapped[dict | None] = mapped_column(JSON)
+    # Inventory states (SPEC §10). `incoming_planned`: the planned output is booked as Shopify's
+    # `incoming` while in progress (decided at start from the shop setting, kept for the order's
+    # life so a later setting change cannot strand what was booked). `hold_days` > 0: the output
+    # cures in `quality_control` from completion until `hold_until`, then is released.
+    incoming_planned: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    hold_days: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    hold_until = mapped_column(UTCDateTime)
+    released_at = mapped_column(UTCDateTime)
 
     components: Mapped[list["Component"]] = relationship(
         back_populates="order", order_by="Component.id", cascade="all, delete-orphan",

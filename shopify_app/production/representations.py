@@ -14,6 +14,7 @@ from ..costing.writes import cost_updates_of
 from ..fields import CostUpdate, MoneyOut, OrderType, Quantity, ShortagePolicy, SignedQuantity, SyncMode, Unit
 from ..sync.status import summaries
 from . import lifecycle
+from .holds import hold_json
 from .models import Component, OrderEvent, ProductionOrder
 from .reversals import links
 
@@ -125,6 +126,11 @@ class CostOut(ResponseModel):
         "when Shopify refused it for good (`error` says why; nothing is retried)."))
 
 
+class HoldOut(ResponseModel):
+    until: datetime = Field(description="When the worker releases the held output to `available`.")
+    released_at: datetime | None = Field(description="When it was released (by the worker or POST …/release).")
+
+
 class OrderSummaryOut(ResponseModel):
     id: int
     reference: str
@@ -144,6 +150,10 @@ class OrderSummaryOut(ResponseModel):
     available_actions: list[Literal["start", "complete", "cancel"]]
     labour_cost: MoneyOut | None
     overhead_cost: MoneyOut | None
+    hold_days: int = Field(description="Days the output cures in Shopify's `quality_control` after completion.")
+    hold: HoldOut | None = Field(description="The curing hold, from completion; null when nothing was held.")
+    planned_output_as_incoming: bool = Field(description=(
+        "The planned output is booked as Shopify's `incoming` while in progress (decided at start)."))
     sync: SyncOut  # last: the cached detail appends it (detail_cache)
 
 
@@ -220,6 +230,7 @@ class SettingsOut(ResponseModel):
     sync_mode: SyncMode
     cost_update: CostUpdate
     shortage_policy: ShortagePolicy
+    planned_output_as_incoming: bool
 
 
 def _order_fields(order: ProductionOrder, sync: dict) -> dict:
@@ -243,6 +254,9 @@ def _order_fields(order: ProductionOrder, sync: dict) -> dict:
         "sync": sync,
         "labour_cost": order.labour_cost,
         "overhead_cost": order.overhead_cost,
+        "hold_days": order.hold_days,
+        "hold": hold_json(order),
+        "planned_output_as_incoming": order.incoming_planned,
     }
 
 
@@ -351,4 +365,5 @@ def settings_json(settings) -> dict:
         sync_mode=settings.sync_mode,
         cost_update=settings.cost_update,
         shortage_policy=settings.shortage_policy,
+        planned_output_as_incoming=settings.planned_output_as_incoming,
     ).model_dump(mode="json")

@@ -4,7 +4,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field, RootModel, StringConstraints
 
-from ..fields import MoneyIn, SET_BY_SERVER, StrictBool, NO_NUL_PATTERN, TRIMMED_PATTERN, Id, IsoDate, LocationGID, NoNul, OrderType, PositiveQuantity, Quantity, ShortText, Unit, VariantGID
+from ..fields import HoldDays, MoneyIn, SET_BY_SERVER, StrictBool, NO_NUL_PATTERN, TRIMMED_PATTERN, Id, IsoDate, LocationGID, NoNul, OrderType, PositiveQuantity, Quantity, ShortText, Unit, VariantGID
 from ..validation import RequestModel
 
 MAX_COMPONENTS_PER_ORDER = 1000
@@ -19,6 +19,7 @@ ORDER_SERVER_FIELDS = {
     for name in ("id", "status", "startedAt", "completedAt", "cancelledAt", "createdAt",
                  "updatedAt", "version", "editable", "availableActions", "sync", "cost")
 }
+ORDER_SERVER_FIELDS["hold"] = "is set at completion from holdDays, and by releasing the hold (POST …/release)."
 ORDER_SERVER_FIELDS["status"] = "changes only through the start, complete and cancel actions."
 ORDER_SERVER_FIELDS.update({name: "is set by the server when an order is reversed (POST …/reverse)."
                             for name in ("reversalOf", "reversalOfReference", "reversedBy", "reversible", "leftToReverse")})
@@ -126,6 +127,7 @@ class OrderCreate(RequestModel):
     sync_production_order_to_shopify: StrictBool | None = None
     labour_cost: MoneyIn | None = None
     overhead_cost: MoneyIn | None = None
+    hold_days: HoldDays = 0
     components: Annotated[list[DraftComponentIn], Field(max_length=MAX_COMPONENTS_PER_ORDER)] = []
 
 
@@ -146,6 +148,7 @@ class OrderPatch(RequestModel):
     sync_production_order_to_shopify: StrictBool | None = None
     labour_cost: MoneyIn | None = None
     overhead_cost: MoneyIn | None = None
+    hold_days: HoldDays = None
     components: Annotated[list[ComponentReplace], Field(max_length=MAX_COMPONENTS_PER_ORDER)] = None
 
 

@@ -36,6 +36,7 @@ ORDER_FIELDS = {  # schema field -> (API name, model attribute), for the fields 
     "sync_production_order_to_shopify": ("syncProductionOrderToShopify", "sync_to_shopify"),
     "labour_cost": ("labourCost", "labour_cost"),
     "overhead_cost": ("overheadCost", "overhead_cost"),
+    "hold_days": ("holdDays", "hold_days"),
 }
 COMPONENT_FIELDS = ROW_FIELDS
 
@@ -86,7 +87,7 @@ def create_order(shop: Shop, data, *, actor: str) -> ProductionOrder:
         type=body.type, status=OrderStatus.DRAFT.value, location_id=body.location_id,
         planned_start_date=body.planned_start_date, notes=body.notes,
         sync_to_shopify=body.sync_production_order_to_shopify, created_at=now, updated_at=now,
-        labour_cost=body.labour_cost, overhead_cost=body.overhead_cost,
+        labour_cost=body.labour_cost, overhead_cost=body.overhead_cost, hold_days=body.hold_days,
     )
     db.session.add(order)
     db.session.flush()  # assigns the order's id
@@ -215,6 +216,10 @@ def add_component(order: ProductionOrder, shop: Shop, data, *, actor: str, expec
     db.session.flush()
     changes = Changes()
     changes.record(f"components.{component.id}", None, component_snapshot(component))
+    if from_bom and bom.hold_days > order.hold_days:
+        # The BOM's curing time becomes the order's (the longest one, when several BOMs are added).
+        changes.record("holdDays", order.hold_days, bom.hold_days)
+        order.hold_days = bom.hold_days
     return commit_change(order, shop, "component_added", actor, changes)
 
 

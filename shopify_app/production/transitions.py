@@ -14,6 +14,7 @@ from ..shops.models import Shop
 from . import availability, lifecycle, reversal_rules, reversals
 from .commits import check_version, commit_change, reference_taken
 from .history import Changes, component_snapshot
+from .holds import hold_until
 from .lifecycle import Action, OrderStatus, SyncSettings
 from .models import Component, OrderEvent, ProductionOrder
 from .service import ORDER_FIELDS
@@ -43,6 +44,9 @@ def start_order(order: ProductionOrder, shop: Shop, *, actor: str, expected_vers
     changes.record("locationId", order.location_id, resolved.location_id)
     order.status, order.started_at = new_status.value, now
     order.sync_to_shopify, order.location_id = resolved.sync, resolved.location_id
+    # Decided now, like the sync flag: the planned output is booked as Shopify's `incoming`.
+    changes.record("plannedOutputAsIncoming", order.incoming_planned, settings.planned_output_as_incoming)
+    order.incoming_planned = settings.planned_output_as_incoming
     return commit_change(order, shop, lifecycle.TRANSITION_EVENTS[Action.START], actor, changes)
 
 
@@ -66,6 +70,9 @@ def complete_order(order: ProductionOrder, shop: Shop, *, actor: str, expected_v
     for component in order.components:
         set_committed_value(component, "quantity_planned", component.quantity_produced)
     order.status, order.completed_at = new_status.value, now
+    if order.hold_days > 0:
+        order.hold_until = hold_until(now, order.hold_days)
+        changes.record("hold", None, {"until": order.hold_until, "releasedAt": None})
     freeze_order_costs(order)  # the final cost keeps the unit costs known at this moment
     return commit_change(order, shop, lifecycle.TRANSITION_EVENTS[Action.COMPLETE], actor, changes)
 

@@ -52,6 +52,8 @@ class ShopSettings(db.Model):
     cost_update: Mapped[str] = mapped_column(String(24), nullable=False, default="off")
     # Whether an order short of materials at its location may start (SPEC §10): warn or block.
     shortage_policy: Mapped[str] = mapped_column(String(8), nullable=False, default="warn")
+    # SPEC §10: a syncing order's planned output shows as Shopify's `incoming` while in progress.
+    planned_output_as_incoming: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     updated_at = mapped_column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
     shop: Mapped[Shop] = relationship(back_populates="settings")

@@ -18,6 +18,7 @@ class SettingsIn(RequestModel):
     sync_mode: SyncMode
     cost_update: CostUpdate = None
     shortage_policy: ShortagePolicy = None
+    planned_output_as_incoming: bool = None
 
     model_config = {**RequestModel.model_config, "strict": True}
 
@@ -32,7 +33,8 @@ def create_shop(domain: str, *, installed_at) -> Shop:
     """A new shop row with default settings (the caller commits)."""
     shop = Shop(domain=domain, installed_at=installed_at)
     shop.settings = ShopSettings(sync_by_default=False, sync_mode="on_complete", cost_update="off",
-                                 shortage_policy="warn")
+                                 shortage_policy="warn",
+                                 planned_output_as_incoming=False)
     db.session.add(shop)
     return shop
 
@@ -49,6 +51,9 @@ def update_settings(shop: Shop, data) -> ShopSettings:
         settings.cost_update = body.cost_update
     if body.shortage_policy is not None:
         settings.shortage_policy = body.shortage_policy
+    if body.planned_output_as_incoming is not None:
+        # Orders already started keep what they decided at start (SPEC §10).
+        settings.planned_output_as_incoming = body.planned_output_as_incoming
     if switching_to_live:
         outbox.queue_live_pushes(shop.id)
     db.session.commit()

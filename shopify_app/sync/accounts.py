@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
 AVAILABLE = "available"
+INCOMING = "incoming"  # planned output on its way (SPEC §10)
+QUALITY_CONTROL = "quality_control"  # output curing before it may be sold (SPEC §10)
 
 
 def floor(value: Decimal) -> int:

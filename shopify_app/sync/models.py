@@ -59,6 +59,10 @@ class SyncBatch(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     push_id: Mapped[int] = mapped_column(ForeignKey("sync_pushes.id", ondelete="CASCADE"), nullable=False)
     seq: Mapped[int] = mapped_column(Integer, nullable=False)
+    # `adjust`: inventoryAdjustQuantities, every change of one quantity name (Shopify takes one name
+    # per call); `move`: inventoryMoveQuantities, pairs of changes (`quality_control` -quantity,
+    # `available` +quantity) of a released curing hold.
+    kind: Mapped[str] = mapped_column(String(16), nullable=False, default="adjust")
     # [{"variantId", "locationId", "name", "exact", "delta"}], fixed at freeze time; a change whose
     # delta is 0 (the fraction is carried) is recorded but never sent.
     changes: Mapped[list] = mapped_column(JSON, nullable=False)

@@ -37,7 +37,8 @@ def after_change(order: ProductionOrder, event_type: str, changes: dict, sync_mo
     """Called by the order service for every committed change, inside its transaction."""
     if turns_sync_off(changes):
         cancel_unsent(order)
-    reason = push_reason(event_type, order.status, order.sync_to_shopify, sync_mode, changes)
+    reason = push_reason(event_type, order.status, order.sync_to_shopify, sync_mode, changes,
+                         incoming=order.incoming_planned)
     if reason is not None:
         request_push(order, reason)
 

@@ -5,13 +5,18 @@ material; disassembly reverses both. An order's contribution to (variant, locati
 exact decimal sum over its rows at its current location (zero at every other location); variants
 the merchant chose not to sync (a settled failure) contribute nothing. The whole units sent to
 Shopify come from the accounts (`accounts.freeze`), so fractions carry across orders.
+
+Inventory states (SPEC §10): while an order books its planned output as `incoming`, that output
+is also contributed to `incoming` accounts; while its output cures, the output goes to
+`quality_control` instead of `available` (materials still leave `available`). Completion,
+cancellation and release change the states, and the next push freezes the difference.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .accounts import AVAILABLE
+from .accounts import AVAILABLE, INCOMING, QUALITY_CONTROL
 
 Key = tuple[str, str, str]  # (variant GID, location GID, quantity name)
 
@@ -29,6 +34,15 @@ class Row:
     variant_id: str
     produced: Decimal
     materials: tuple[Material, ...] = ()
+    planned: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
+class States:
+    """Which of Shopify's inventory states the order's amounts are in right now."""
+
+    incoming: bool = False  # planned output is booked as `incoming` (in progress, option on)
+    held: bool = False  # produced output cures in `quality_control` (completed, not released)
 
 
 @dataclass(frozen=True)
@@ -46,19 +60,70 @@ class Change:
                 "exact": str(self.exact), "delta": self.delta}
 
 
+def _output_and_use(rows: list[Row], order_type: str, quantity) -> tuple[dict, dict]:
+    """Per variant, what the order makes and (negative) what it uses, for `quantity(row)` units."""
+    output: dict[str, Decimal] = defaultdict(Decimal)
+    used: dict[str, Decimal] = defaultdict(Decimal)
+    for row in rows:
+        units = quantity(row)
+        made, taken = (output, used) if order_type == "assembly" else (used, output)
+        sign = 1 if order_type == "assembly" else -1
+        made[row.variant_id] += sign * units
+        for material in row.materials:
+            taken[material.variant_id] -= sign * units * material.quantity_per_unit
+    return output, used
+
+
 def contribution(rows: list[Row], order_type: str, location_id: str | None,
-                 skipped: frozenset[str] = frozenset()) -> dict[Key, Decimal]:
-    """The exact amount the order puts into each `available` account (nonzero ones only)."""
+                 skipped: frozenset[str] = frozenset(), states: States = States()) -> dict[Key, Decimal]:
+    """The exact amount the order puts into each account (nonzero ones only)."""
     if location_id is None:
         return {}
-    sign = 1 if order_type == "assembly" else -1
-    exact: dict[str, Decimal] = defaultdict(Decimal)
-    for row in rows:
-        exact[row.variant_id] += sign * row.produced
-        for material in row.materials:
-            exact[material.variant_id] -= sign * row.produced * material.quantity_per_unit
-    return {(variant, location_id, AVAILABLE): total for variant, total in sorted(exact.items())
-            if total and variant not in skipped}
+    output, used = _output_and_use(rows, order_type, lambda row: row.produced)
+    exact: dict[Key, Decimal] = defaultdict(Decimal)
+    output_name = QUALITY_CONTROL if states.held else AVAILABLE
+    for variant, amount in output.items():
+        exact[(variant, location_id, output_name)] += amount
+    for variant, amount in used.items():
+        exact[(variant, location_id, AVAILABLE)] += amount
+    if states.incoming:
+        planned, _ = _output_and_use(rows, order_type, lambda row: row.planned)
+        for variant, amount in planned.items():
+            exact[(variant, location_id, INCOMING)] += amount
+    return {key: total for key, total in sorted(exact.items()) if total and key[0] not in skipped}
+
+
+def plan_batches(changes: list[Change], size: int = 250) -> list[tuple[str, list[Change]]]:
+    """Split a push's changes into calls: (`adjust`, changes of one quantity name) — Shopify's
+    inventoryAdjustQuantities takes one name per call — and (`move`, pairs) for output leaving
+    `quality_control` for `available` (a released hold), sent with inventoryMoveQuantities."""
+    pairs, rest = pair_moves(changes)
+    result = []
+    for name in sorted({c.name for c in rest}):
+        result += [("adjust", batch) for batch in batches([c for c in rest if c.name == name], size)]
+    result += [("move", [c for pair in pairs[i:i + size] for c in pair]) for i in range(0, len(pairs), size)]
+    return result
+
+
+def pair_moves(changes: list[Change]) -> tuple[list[tuple[Change, Change]], list[Change]]:
+    """Pair each `quality_control` decrease with the same item's `available` increase at the same
+    location and move the smaller of the two; what is left of either is an ordinary adjustment
+    (possible when fractions carried by other orders make the two accounts' whole units differ).
+    The exact changes stay with the pair, so the receipt still adds up to the order's."""
+    index = {(c.variant_id, c.location_id, c.name): c for c in changes}
+    pairs, replaced = [], {}
+    for change in changes:
+        target = index.get((change.variant_id, change.location_id, AVAILABLE))
+        if change.name != QUALITY_CONTROL or change.delta >= 0 or target is None or target.delta <= 0:
+            continue
+        moved = min(-change.delta, target.delta)
+        pairs.append((Change(change.variant_id, change.location_id, QUALITY_CONTROL, change.exact, -moved),
+                      Change(target.variant_id, target.location_id, AVAILABLE, target.exact, moved)))
+        for original, left in ((change, change.delta + moved), (target, target.delta - moved)):
+            replaced[id(original)] = (
+                [Change(original.variant_id, original.location_id, original.name, Decimal(0), left)] if left else [])
+    rest = [part for c in changes for part in replaced.get(id(c), [c])]
+    return pairs, rest
 
 
 def batches(changes: list[Change], size: int = 250) -> list[list[Change]]:

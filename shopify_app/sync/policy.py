@@ -2,6 +2,8 @@
 
 # Fields whose change can move a leg's target; others (planned quantity, notes, title) cannot.
 TARGET_FIELDS = frozenset({"variantId", "quantityProduced", "materials", "locationId", "type"})
+# What moves the `incoming` amounts of an order that books its planned output as incoming (SPEC §10).
+INCOMING_FIELDS = frozenset({"variantId", "quantityPlanned", "materials", "locationId", "type"})
 ROW_EVENTS = frozenset({"component_added", "component_removed"})
 
 
@@ -13,12 +15,22 @@ def _field_names(changes: dict) -> set[str]:
 
 
 def push_reason(event_type: str, status: str, sync_flag: bool | None, sync_mode: str,
-                changes: dict) -> str | None:
-    """Why this committed change must be pushed, or None when it need not be."""
+                changes: dict, incoming: bool = False) -> str | None:
+    """Why this committed change must be pushed, or None when it need not be.
+
+    `incoming`: the order books its planned output as Shopify's `incoming` (SPEC §10), so its
+    start, planned-quantity and location edits, and a cancel take it in or out in any sync mode."""
     if sync_flag is not True:
         return None
-    if event_type == "completed":
-        return "completed"
+    if event_type in ("completed", "released"):
+        return event_type
+    reason = _live_reason(event_type, status, sync_mode, changes)
+    if reason is None and incoming:
+        reason = _incoming_reason(event_type, status, changes)
+    return reason
+
+
+def _live_reason(event_type: str, status: str, sync_mode: str, changes: dict) -> str | None:
     if status != "in_progress" or sync_mode != "live":
         return None  # on_complete mode waits for completion; drafts never push
     if event_type in ROW_EVENTS:
@@ -31,6 +43,19 @@ def push_reason(event_type: str, status: str, sync_flag: bool | None, sync_mode:
     if fields & TARGET_FIELDS:
         return "live_edit"
     return None
+
+
+def _incoming_reason(event_type: str, status: str, changes: dict) -> str | None:
+    if event_type == "cancelled" and status == "cancelled":
+        return "incoming_cancelled"
+    if status != "in_progress":
+        return None
+    if event_type in ("started", *ROW_EVENTS):
+        return "incoming_edit"
+    fields = _field_names(changes)
+    if "syncProductionOrderToShopify" in fields:
+        return "sync_turned_on"
+    return "incoming_edit" if fields & INCOMING_FIELDS else None
 
 
 def turns_sync_off(changes: dict) -> bool:

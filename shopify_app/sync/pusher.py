@@ -7,7 +7,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import update
 
-from ..admin_api.documents import ADJUST_INVENTORY
+from ..admin_api.documents import ADJUST_INVENTORY, MOVE_INVENTORY
 from ..admin_api.errors import GraphQLError, OAuthRefused, ReauthRequired, ShopifyUnavailable
 from ..admin_api.graphql import AdminGraphQL, backoff_delay
 from ..costing import writes as cost_writes
@@ -16,6 +16,7 @@ from ..extensions import db
 from ..production.models import OrderEvent, ProductionOrder
 from ..shops.models import Shop
 from . import inventory_items
+from .accounts import AVAILABLE
 from .freezing import freeze
 from .models import FAILED, NEEDS_REVIEW, PENDING, SENDING, SUCCEEDED, SyncBatch, SyncPush
 from .status import REAUTH_MESSAGE, REVIEW_MESSAGE
@@ -23,7 +24,11 @@ from .status import REAUTH_MESSAGE, REVIEW_MESSAGE
 log = logging.getLogger(__name__)
 
 # Codes after which the same request may succeed later (Shopify's own words: "try again").
-TRANSIENT_CODES = {"IDEMPOTENCY_CONCURRENT_REQUEST", "SERVICE_UNAVAILABLE", "ADJUST_QUANTITIES_FAILED"}
+TRANSIENT_CODES = {"IDEMPOTENCY_CONCURRENT_REQUEST", "SERVICE_UNAVAILABLE", "ADJUST_QUANTITIES_FAILED",
+                   "MOVE_QUANTITIES_FAILED"}
+# Per batch kind: the operation sent and the mutation field its answer comes under.
+MUTATIONS = {"adjust": ("AdjustInventory", ADJUST_INVENTORY, "inventoryAdjustQuantities"),
+             "move": ("MoveInventory", MOVE_INVENTORY, "inventoryMoveQuantities")}
 KEY_NAMESPACE = uuid.UUID("6f1c2a8e-4f53-4d1e-9a53-1b7e0c6d2f10")
 
 
@@ -161,9 +166,15 @@ class PushSender:
                                        retry_helps=True)
             changes.append({"inventoryItemId": item.item_id, "locationId": change["locationId"],
                             "delta": change["delta"], "changeFromQuantity": None})
-        handle = current_app.config["SHOPIFY_APP_HANDLE"]
-        return {"input": {"name": sent[0]["name"], "reason": "correction",
-                          "referenceDocumentUri": f"gid://{handle}/ProductionOrder/{self.order.id}",
+        document = f"gid://{current_app.config['SHOPIFY_APP_HANDLE']}/ProductionOrder/{self.order.id}"
+        if batch.kind == "move":
+            return {"input": {"reason": "correction", "referenceDocumentUri": document,
+                              "changes": _move_changes(sent, changes, document)}}
+        name = sent[0]["name"]
+        if name != AVAILABLE:
+            # Shopify requires a ledger document for every name but `available` (and refuses one there).
+            changes = [dict(change, ledgerDocumentUri=document) for change in changes]
+        return {"input": {"name": name, "reason": "correction", "referenceDocumentUri": document,
                           "changes": changes}}
 
     def _send(self, batch: SyncBatch) -> None:
@@ -172,11 +183,12 @@ class PushSender:
             batch.variables = self._variables(batch)  # fixed before the first send: retries are identical
             batch.first_sent_at = utcnow()  # the key's window starts with its first send, right after
             db.session.commit()
+        operation, document, field = MUTATIONS[batch.kind]
         for _ in range(3):
             self._check_key_age(batch)
             key = idempotency_key(self.shop, self.push, batch)
-            data = self.client.execute("AdjustInventory", ADJUST_INVENTORY, {**batch.variables, "idempotencyKey": key})
-            result = data.get("inventoryAdjustQuantities") or {}
+            data = self.client.execute(operation, document, {**batch.variables, "idempotencyKey": key})
+            result = data.get(field) or {}
             errors = result.get("userErrors") or []
             if not errors and result.get("inventoryAdjustmentGroup"):
                 self._record(batch, result["inventoryAdjustmentGroup"])
@@ -210,6 +222,8 @@ class PushSender:
             field = error.get("field") or []
             index = next((int(p) for p in field if str(p).isdigit()), None)
             sent = [c for c in batch.changes if c["delta"]]
+            if batch.kind == "move":
+                sent = sent[::2]  # one move per pair of changes
             if index is not None and index < len(sent):
                 variant = sent[index]["variantId"]
                 parts.append(f"{self.titles.get(variant, variant)}: {error.get('message')}")
@@ -236,7 +250,9 @@ class PushSender:
         applied = {}
         for batch in self.push.batches:
             for change in batch.changes:
-                applied[f"{change['variantId']}@{change['locationId']}"] = [None, change["delta"]]
+                name = "" if change["name"] == AVAILABLE else f" {change['name']}"
+                key = f"{change['variantId']}@{change['locationId']}{name}"
+                applied[key] = [None, (applied.get(key) or [None, 0])[1] + change["delta"]]
         # Every batch is applied now: the accounts' frozen deltas are all in Shopify. A completed
         # order's cost write is frozen in the same commit, then sent (and resent) from that value.
         cost_writes.plan(self.order, self.shop, self.push)
@@ -272,6 +288,18 @@ class PushSender:
         if not self._settle(None, last_error=message, next_attempt_at=utcnow() + timedelta(seconds=delay)):
             return "lease_lost"
         return SENDING
+
+
+def _move_changes(sent: list[dict], changes: list[dict], document: str) -> list[dict]:
+    """inventoryMoveQuantities changes from the batch's pairs (`quality_control` -n, `available` +n)."""
+    moves = []
+    for source, target, item in zip(sent[0::2], changes[1::2], changes[0::2]):
+        location = source["locationId"]
+        moves.append({"inventoryItemId": item["inventoryItemId"], "quantity": target["delta"],
+                      "from": {"locationId": location, "name": source["name"], "ledgerDocumentUri": document,
+                               "changeFromQuantity": None},
+                      "to": {"locationId": location, "name": AVAILABLE, "changeFromQuantity": None}})
+    return moves
 
 
 def _receipt_skeleton(change: dict, item, carried: bool, read_at: str) -> dict | None:

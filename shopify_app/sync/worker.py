@@ -31,6 +31,7 @@ from ..admin_api.throttle import throttle
 from ..costing import writes as cost_writes
 from ..db_types import utcnow
 from ..extensions import db
+from ..production.holds import release_due
 from ..shops.models import Shop
 from .models import OPEN_STATES, SENDING, SyncPush
 from .pusher import process_push
@@ -138,8 +139,13 @@ def _next_claim(worker_id: str, busy: dict[int, float]) -> Claim | None:
 
 
 def run_once(worker_id: str) -> int:
-    """Process every push due now; returns how many were processed."""
+    """Release due curing holds, then process every push due now; returns how many were processed."""
     processed = 0
+    try:  # a released hold's move is an outbox push: the loop below sends it in this same pass
+        processed += release_due()
+    except Exception:
+        db.session.rollback()
+        log.exception("releasing due holds failed; they stay due")
     busy: dict[int, float] = {}
     while (claimed := _next_claim(worker_id, busy)) is not None:
         push_id = claimed.push_id

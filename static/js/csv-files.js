@@ -58,6 +58,9 @@ for (const button of $$("[data-export]")) {
       if (query.get("status") === "short") {
         query.set("status", "draft");
         query.set("shortage", "true");
+      } else if (query.get("status") === "curing") { { // the list's "Curing" tab is the `hold` filter
+        query.delete("status");
+        query.set("hold", "curing");
       }
     }
     const text = query.toString();

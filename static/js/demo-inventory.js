@@ -34,6 +34,8 @@ async function load() {
       h("td", {}, item.locationName || item.locationId),
       h("td", { class: "numeric" }, item.unitCost ? money.format(Number(item.unitCost)) : "—"),
       h("td", { class: "numeric" }, String(item.available)),
+      h("td", { class: "numeric" }, String(item.incoming ?? 0)),
+      h("td", { class: "numeric" }, String(item.qualityControl ?? 0)),
       h("td", { class: "numeric" }, change(delta)));
   }));
   sessionStorage.setItem(SEEN_KEY, JSON.stringify(now));

@@ -15,7 +15,9 @@ const EVENT_TITLES = {
   sync_resolved: "Shopify inventory update settled",
   reversed: "Reversal created",
   cost_updated: "Cost per item set in Shopify",
+  released: "Curing output released for sale",
 };
+const NAMES = { incoming: "incoming", quality_control: "quality control" }; // Shopify's other quantity names
 const twoPlaces = new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 4 });
 const moneyText = (amount) => (amount === null || amount === undefined ? "none" : twoPlaces.format(Number(amount)));
 const QUIET_FIELDS = new Set(["startedAt", "completedAt", "cancelledAt"]); // the event's own time says it
@@ -78,7 +80,7 @@ function value(context, field, raw) {
     case "status": return (STATUS[raw] || [raw])[0];
     case "type": return TYPES[raw] || raw;
     case "locationId": return locationName(context, raw);
-    case "syncProductionOrderToShopify": return raw ? "yes" : "no";
+    case "syncProductionOrderToShopify": case "plannedOutputAsIncoming": return raw ? "yes" : "no";
     case "plannedStartDate": return formatDate(raw);
     case "labourCost": case "overheadCost": return moneyText(raw);
     case "unit": return UNITS[raw] || raw;
@@ -107,9 +109,14 @@ function lines(context, event) {
       const label = (FIELD_LABELS[field] || field).toLowerCase();
       out.push(`${rowName(context, id)}: ${label} ${value(context, field, before)} → ${value(context, field, after)}`);
     } else if (key.includes("@")) {
-      const [variant, location] = key.split("@");
+      const [variant, rest] = key.split("@");
+      const [location, name] = rest.split(" "); // "variant@location" for available, "… incoming" for another name
       const delta = Number(after);
-      out.push(`${context.variants.get(variant) || variant} at ${locationName(context, location)}: ${delta > 0 ? "+" : ""}${delta}`);
+      const state = name ? ` (${NAMES[name] || name})` : "";
+      out.push(`${context.variants.get(variant) || variant} at ${locationName(context, location)}${state}: ${delta > 0 ? "+" : ""}${delta}`);
+    } else if (key === "hold") {
+      out.push(after.releasedAt ? "Released from quality control to available"
+        : `Curing in quality control until ${formatDate(after.until.slice(0, 10))}`);
     } else if (key === "error") {
       out.push(String(after));
     } else if (key === "skippedVariants") {

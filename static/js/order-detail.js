@@ -4,6 +4,7 @@ import { historyItems } from "./history.js";
 import { confirmReverse, drawReversalLinks } from "./order-reversal.js";
 import { drawCost } from "./order-cost.js";
 import { drawAvailability } from "./order-availability.js";
+import { confirmRelease, drawHold } from "./order-hold.js";
 import {
   $, TYPES, UNITS, announce, clearBanner, fill, formatDate, formatQuantity, gidNumber, h, showApiError, showFlash,
   statusBadge, syncBadge, timeElement, whileBusy,
@@ -12,6 +13,8 @@ import {
 const data = document.body.dataset;
 const orderId = Number(data.orderId);
 const POLL_MS = 2000; // while a push is pending, watch it finish
+// Shopify's quantity names other than `available`, as the receipt shows them under the location (SPEC §10).
+const QUANTITY_NAMES = { incoming: "Incoming", quality_control: "Quality control" };
 const ACTIONS = {
   start: { button: "#action-start", done: "Order started." },
   complete: { button: "#action-complete", done: "Order completed." },
@@ -145,7 +148,8 @@ function drawSync() {
   const history = (url) => (url ? h("a", { href: url, target: "_top", rel: "noopener" }, "Inventory history") : "—");
   fill($("#adjustments-body"), sync.adjustments.map((entry) => h("tr", {},
     h("td", {}, h("bdi", {}, titles.get(entry.variantId) || entry.variantId)),
-    h("td", {}, h("bdi", {}, locationName(entry.locationId))),
+    h("td", {}, h("bdi", {}, locationName(entry.locationId)),
+      entry.name !== "available" ? h("span", { class: "cell-meta" }, QUANTITY_NAMES[entry.name] || entry.name) : null),
     h("td", { class: "numeric" }, `${entry.exact > 0 ? "+" : ""}${formatQuantity(entry.exact)}`),
     h("td", { class: `numeric ${entry.quantity < 0 ? "negative" : entry.quantity > 0 ? "positive" : "subdued"}` },
       entry.quantity ? `${entry.quantity > 0 ? "+" : ""}${entry.quantity}` : "0 (carried)"),
@@ -227,6 +231,7 @@ function draw() {
   drawAvailability(order, locationName, settings && settings.shortagePolicy);
   drawSync();
   drawReversalLinks(order);
+  drawHold(order);
   $("#order-loading").hidden = true;
   $("#order-view").hidden = false;
 }
@@ -252,7 +257,7 @@ function watchSync() {
 
 async function poll() {
   if (busy || document.hidden || $("#cancel-dialog").open || $("#skip-dialog").open || $("#complete-dialog").open
-    || $("#reverse-dialog").open) {
+    || $("#reverse-dialog").open || $("#release-dialog").open) {
     watchSync();
     return;
   }
@@ -442,6 +447,8 @@ $("#action-start").addEventListener("click", () => transition("start"));
 $("#action-complete").addEventListener("click", confirmComplete);
 $("#action-cancel").addEventListener("click", confirmCancel);
 $("#action-reverse").addEventListener("click", () => confirmReverse(order, locationName));
+$("#action-release").addEventListener("click", () => confirmRelease(order, () => run(
+  `/production-orders/${orderId}/release`, $("#action-release"), "Output released for sale.", { version: order.version })));
 $("#review-batches").addEventListener("click", (event) => {
   const button = event.target.closest("button[data-batch]");
   if (!button) return;

@@ -7,8 +7,9 @@ const PER_PAGE = 25;
 const SEARCH_DELAY_MS = 300;
 
 const params = new URLSearchParams(window.location.search);
-// "short": drafts that cannot start, short of materials where they would (read from Shopify).
-const STATUSES = ["draft", "short", "in_progress", "completed", "cancelled"];
+// Tabs beside the statuses: "short", drafts that cannot start, short of materials where they would
+// (read from Shopify); "curing", completed orders whose output is still held (`hold=curing`).
+const STATUSES = ["draft", "short", "in_progress", "completed", "cancelled", "curing"];
 const state = {
   status: STATUSES.includes(params.get("status")) ? params.get("status") : "",
   q: params.get("q") || "",
@@ -64,9 +65,14 @@ async function load(cursor = null) {
   drawTabs();
   const query = new URLSearchParams({ page: state.page, perPage: PER_PAGE });
   if (cursor) query.set("cursor", cursor);
-  if (state.status === "short") query.set("shortage", "true");
-  query.set("status", state.status === "short" ? "draft" : state.status);
-  if (!state.status) query.delete("status");
+  if (state.status === "short") {
+    query.set("status", "draft");
+    query.set("shortage", "true");
+  } else if (state.status === "curing") {
+    query.set("hold", "curing");
+  } else if (state.status) {
+    query.set("status", state.status);
+  }
   if (state.q) query.set("q", state.q);
   $("#orders-table").setAttribute("aria-busy", "true");
   let data;

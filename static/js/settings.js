@@ -23,6 +23,7 @@ function warnAboutLocation() {
 
 function show(settings) {
   $("#sync-default").checked = settings.syncProductionOrdersToShopifyByDefault;
+  $("#planned-incoming").checked = settings.plannedOutputAsIncoming;
   const mode = form.querySelector(`input[name="syncMode"][value="${settings.syncMode}"]`);
   if (mode) mode.checked = true;
   const costUpdate = form.querySelector(`input[name="costUpdate"][value="${settings.costUpdate}"]`);
@@ -46,6 +47,7 @@ form.addEventListener("submit", async (event) => {
     syncMode: mode ? mode.value : null,
     costUpdate: (form.querySelector('input[name="costUpdate"]:checked') || { value: "off" }).value,
     shortagePolicy: (form.querySelector('input[name="shortagePolicy"]:checked') || { value: "warn" }).value,
+    plannedOutputAsIncoming: $("#planned-incoming").checked,
   };
   try {
     await whileBusy($("#save-settings"), async () => show(await api("PUT", "/settings", { body })));

@@ -211,6 +211,7 @@ export const FIELD_LABELS = {
   active: "Active", lines: "Materials", quantityPerUnit: "Quantity per unit",
   labourCost: "Labour cost", overheadCost: "Overhead cost", costUpdate: "Cost per item in Shopify",
   shortagePolicy: "Orders short of materials",
+  holdDays: "Curing days", plannedOutputAsIncoming: "Planned output shown as incoming",
 };
 
 /**
