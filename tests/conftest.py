@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from flask_migrate import upgrade
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 
 from shopify_app import create_app
@@ -24,6 +25,11 @@ REQUIRE_SHOPIFY_SCHEMA = os.environ.get("REQUIRE_SHOPIFY_SCHEMA") == "1"
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCHEMA_PATH = os.environ.get("SHOPIFY_SCHEMA_PATH") or os.path.join(
     PROJECT_ROOT, ".cache", "shopify", "admin_2026-10.json.gz")
+
+# Property tests check results, not speed: under pytest-xdist on a 2-core CI machine one example can
+# take longer than Hypothesis' default 200 ms deadline, which would fail a correct test.
+settings.register_profile("no_deadline", deadline=None)
+settings.load_profile("no_deadline")
 
 
 def base_config(database_url: str) -> dict:
