@@ -1,6 +1,8 @@
 // The order list: status filter, search, pagination, empty states. State lives in the URL.
 import { api, pageUrl } from "./api.js";
-import { $, $$, UNITS, fill, formatQuantity, h, showApiError, showFlash, statusBadge, syncBadge, timeElement } from "./ui.js";
+import {
+  $, $$, UNITS, fill, formatQuantity, h, linkRow, merchant, showApiError, showFlash, statusBadge, syncBadge, timeElement,
+} from "./ui.js";
 import { drawChecklist } from "./checklist.js";
 
 const PER_PAGE = 25;
@@ -36,8 +38,9 @@ const amount = (value, unit) => `${formatQuantity(value)} ${UNITS[unit] || unit}
 /** One line per output row (its title, never a bare id when a title exists); the rest counted. */
 function outputCells(order) {
   const more = order.componentCount - order.outputs.length;
-  const column = (lines, extra) => h("td", { class: "numeric" }, h("div", { class: "cell-outputs" }, lines, extra));
-  const names = order.outputs.map((row) => h("span", {}, row.title || row.variantId));
+  // Quantities give way to the identifying columns on a phone (Polaris' condensed index table).
+  const column = (lines) => h("td", { class: "numeric hide-on-phone" }, h("div", { class: "cell-outputs" }, lines));
+  const names = order.outputs.map((row) => h("bdi", {}, row.title || row.variantId));
   return [
     h("td", {}, order.componentCount
       ? h("div", { class: "cell-outputs" }, names, more > 0 ? h("span", { class: "subdued" }, `and ${more} more`) : null)
@@ -48,13 +51,13 @@ function outputCells(order) {
 }
 
 function orderRow(order) {
-  const link = h("a", { href: pageUrl(`/orders/${order.id}`), class: "link-strong" }, order.reference);
-  return h("tr", {},
+  const link = h("a", { href: pageUrl(`/orders/${order.id}`), class: "link-strong" }, merchant(order.reference));
+  return linkRow(h("tr", {},
     h("th", { scope: "row" }, link),
     h("td", {}, statusBadge(order.status)),
     ...outputCells(order),
-    h("td", {}, syncBadge(order)),
-    h("td", {}, timeElement(order.updatedAt)));
+    h("td", { class: "hide-on-phone" }, syncBadge(order)),
+    h("td", { class: "hide-on-phone" }, timeElement(order.updatedAt))));
 }
 
 async function load(cursor = null) {

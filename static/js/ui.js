@@ -34,6 +34,23 @@ export function fill(element, ...children) {
   return element;
 }
 
+// ------------------------------------------------------------------ merchant text
+
+/**
+ * Merchant-controlled text (a reference, title, SKU, BOM or location name) as an isolated <bdi>: a
+ * reference holding U+202E (right-to-left override) cannot reorder the words around it.
+ */
+export const merchant = (text) => h("bdi", {}, text);
+
+/**
+ * The same isolation inside plain text (toasts, document titles, sentences built as strings): Unicode's
+ * first-strong isolate and pop-directional isolate marks, the plain-text equivalent of <bdi>.
+ */
+export const isolate = (text) => `\u2068${text}\u2069`;
+
+/** [a, b, c] -> [a, ", ", b, ", ", c]: a list of nodes read as one sentence. */
+export const commaList = (items) => items.flatMap((item, index) => (index ? [", ", item] : [item]));
+
 // ------------------------------------------------------------------ words for values
 
 export const STATUS = {
@@ -51,6 +68,21 @@ export const SYNC = {
 };
 export const TYPES = { assembly: "Assembly", disassembly: "Disassembly" };
 export const UNITS = { pcs: "pcs", cm: "cm", kg: "kg", L: "L", m2: "m²" };
+
+/**
+ * A table row that opens its record from anywhere on it, as Polaris' index table rows do. The link in
+ * the row stays the keyboard's and screen reader's way in; a click on another link or a button, or one
+ * that selects text, keeps its own meaning.
+ */
+export function linkRow(row) {
+  row.classList.add("row--link");
+  row.addEventListener("click", (event) => {
+    if (event.target.closest("a, button, input, select, label") || String(window.getSelection() || "")) return;
+    const link = row.querySelector("a[href]");
+    if (link) link.click();
+  });
+  return row;
+}
 
 export function badge([label, tone]) {
   return h("span", { class: `badge badge--${tone}` }, label);
