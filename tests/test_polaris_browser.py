@@ -81,6 +81,18 @@ def test_a_reference_with_a_direction_override_does_not_reorder_the_page(page, d
     assert link.locator("bdi").count() == 1
 
 
+def test_a_server_message_quoting_such_a_reference_isolates_it(page, demo_site, page_watch):
+    page_watch.allow_http_errors(422)  # the duplicate reference, refused on purpose
+    reference = f"{RLO}DUP-{demo_site.url[-5:]}"
+    demo_site.api.create_order(reference)
+    page.goto("/orders/new")
+    page.get_by_label("Reference").fill(reference)
+    page.get_by_role("button", name="Save as draft").click()
+    title = page.locator(".banner__title")
+    expect(title).to_have_text(f"Another production order already uses the reference “{reference}”.")
+    assert_reads_in_order(title, reference)  # the closing quote and full stop stay right of it
+
+
 def test_a_bom_name_with_a_direction_override_stays_isolated(page, demo_site):
     name = f"{RLO}BOM RTL {demo_site.url[-5:]}"
     bom = demo_site.api.call("POST", "/boms", {"name": name, "outputVariantId": CANDLE,

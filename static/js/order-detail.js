@@ -4,7 +4,7 @@ import { historyItems } from "./history.js";
 import { confirmReverse, drawReversalLinks } from "./order-reversal.js";
 import { drawCost } from "./order-cost.js";
 import {
-  $, TYPES, UNITS, announce, clearBanner, commaList, fill, formatDate, formatQuantity, gidNumber, h, isolate, merchant, showApiError,
+  $, TYPES, UNITS, announce, clearBanner, commaList, fill, formatDate, formatQuantity, gidNumber, h, isolate, merchant, quoted, showApiError,
   showFlash, statusBadge, syncBadge, timeElement, whileBusy,
 } from "./ui.js";
 
@@ -134,7 +134,7 @@ function drawSync() {
   fill($("#sync-text"), SYNC_TEXT[sync.state](order));
   $("#sync-error").hidden = !sync.lastError;
   $("#sync-error").classList.toggle("inline-error--warning", sync.state !== "failed");
-  $("#sync-error-text").textContent = sync.lastError || "";
+  fill($("#sync-error-text"), quoted(sync.lastError || ""));
   fill($("#sync-last"), sync.lastSyncedAt ? timeElement(sync.lastSyncedAt) : "Never");
   $("#sync-attempts").textContent = String(sync.attempts);
   // Only where a retry helps (the server knows: a backoff to cut short, a failure fixable in Shopify).

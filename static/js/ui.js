@@ -48,6 +48,14 @@ export const merchant = (text) => h("bdi", {}, text);
  */
 export const isolate = (text) => `\u2068${text}\u2069`;
 
+/**
+ * A server's sentence with the merchant text it quotes “like this” (the API and the sync quote names
+ * and references so) isolated: ["uses the reference “", <bdi>PO-1</bdi>, "”."].
+ */
+export function quoted(text) {
+  return String(text ?? "").split(/(?<=“)([^“”]*)(?=”)/).map((part, index) => (index % 2 ? merchant(part) : part));
+}
+
 /** [a, b, c] -> [a, ", ", b, ", ", c]: a list of nodes read as one sentence. */
 export const commaList = (items) => items.flatMap((item, index) => (index ? [", ", item] : [item]));
 
@@ -134,16 +142,21 @@ export function sentence(text) {
   return /[.!?]$/.test(capital) ? capital : `${capital}.`;
 }
 
-/** A banner at the top of the page (tone: critical, warning, success, info). */
+/**
+ * A banner at the top of the page (tone: critical, warning, success, info), as Polaris' page banner:
+ * the title on a strip of the tone's colour, the details below it, dismissible.
+ */
 export function showBanner({ tone = "critical", title, message, items = [], actions = [] }) {
   const slot = $("#page-banner");
+  const dismiss = h("button", { type: "button", class: "banner__dismiss", "aria-label": "Dismiss", onclick: () => clearBanner() }, "×");
+  const details = message || items.length || actions.length;
   const banner = h("div", { class: `banner banner--${tone}`, role: tone === "critical" ? "alert" : "status", tabindex: "-1" },
-    h("div", { class: "banner__content" },
-      title ? h("p", { class: "banner__title" }, title) : null,
-      message ? h("p", {}, message) : null,
-      items.length ? h("ul", { class: "banner__list" }, items.map((item) => h("li", {}, item))) : null,
-      actions.length ? h("div", { class: "button-group" }, actions) : null),
-    h("button", { type: "button", class: "banner__dismiss", "aria-label": "Dismiss", onclick: () => clearBanner() }, "×"));
+    title ? h("div", { class: "banner__header" }, h("p", { class: "banner__title" }, quoted(title)), dismiss) : null,
+    details ? h("div", { class: "banner__content" },
+      message ? h("p", {}, quoted(message)) : null,
+      items.length ? h("ul", { class: "banner__list" }, items.map((item) => h("li", {}, typeof item === "string" ? quoted(item) : item))) : null,
+      actions.length ? h("div", { class: "button-group" }, actions) : null) : null,
+    title ? null : dismiss);
   fill(slot, banner);
   banner.scrollIntoView({ block: "nearest" });
   return banner;
@@ -213,7 +226,7 @@ export function clearFieldErrors(root = document) {
 export function showFieldError(path, message, root = document) {
   const slot = $$("[data-error-for]", root).find((element) => element.dataset.errorFor === path);
   if (!slot) return false;
-  slot.textContent = sentence(message);
+  fill(slot, quoted(sentence(message)));
   slot.hidden = false;
   const input = $$("[data-path]", root).find((element) => element.dataset.path === path);
   if (input) input.setAttribute("aria-invalid", "true");
