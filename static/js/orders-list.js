@@ -73,16 +73,12 @@ async function load(cursor = null) {
   try {
     data = await api("GET", `/production-orders?${query}`);
   } catch (error) {
-    if (mine === request) {
-      $("#orders-loading").hidden = true;
-      showApiError(error);
-    }
+    if (mine === request) showApiError(error);
     return;
   } finally {
     $("#orders-table").removeAttribute("aria-busy");
   }
   if (mine !== request) return;
-  $("#orders-loading").hidden = true;
   if (!data.items.length && state.page > 1 && data.total > 0) {
     state.page = Math.ceil(data.total / PER_PAGE); // the page emptied (orders filtered away): show the last one
     load();
@@ -148,5 +144,8 @@ $("#next-page").addEventListener("click", () => {
 });
 
 showFlash();
-load();
-drawChecklist();
+// The first answer shows the checklist and the list in one go (see templates/orders/list.html).
+Promise.allSettled([load(), drawChecklist()]).then(() => {
+  $("#orders-loading").hidden = true;
+  $("#orders-page").hidden = false;
+});
