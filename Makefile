@@ -4,7 +4,7 @@ PYTHON ?= python3
 PORT ?= 8000
 BIN := $(VENV)/bin
 
-.PHONY: install run test bench clean schema screenshots
+.PHONY: install run test bench clean schema screenshots polaris-tokens
 
 # Shopify's Admin GraphQL schema (API 2026-10), from its npm package: the tests validate every
 # GraphQL document the app sends against it. Cached, and ignored by git.
@@ -32,6 +32,24 @@ $(SCHEMA):
 
 schema: $(SCHEMA)
 
+# Shopify's Polaris design tokens: the pages' colours, type, spacing, radii and shadows. The npm
+# package is cached (ignored); static/vendor/polaris-tokens.css is generated from it and committed, so
+# the app runs without npm. `make polaris-tokens` regenerates it; a test checks the two agree.
+TOKENS_VERSION := 9.4.2
+TOKENS_TARBALL := .cache/polaris/shopify-polaris-tokens-$(TOKENS_VERSION).tgz
+
+$(TOKENS_TARBALL):
+	@mkdir -p $(dir $(TOKENS_TARBALL))
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm pack --silent @shopify/polaris-tokens@$(TOKENS_VERSION) --pack-destination $(dir $(TOKENS_TARBALL)) >/dev/null \
+	  || echo "warning: could not fetch @shopify/polaris-tokens; the tokens test will be skipped"; \
+	else \
+	  echo "warning: npm not found; the tokens test will be skipped"; \
+	fi
+
+polaris-tokens: $(TOKENS_TARBALL)
+	$(PYTHON) tools/polaris_tokens.py $(TOKENS_TARBALL) static/vendor/polaris-tokens.css
+
 # Serve the app on 127.0.0.1:$(PORT) with a migrated SQLite file in instance/ (or DATABASE_URL).
 # With no SHOPIFY_API_KEY: demo mode (a fake Shopify store and a sync worker run beside it).
 run: install schema
@@ -42,7 +60,7 @@ run: install schema
 # browser and demo site start once). PostgreSQL tests skip when the server is unreachable
 # (REQUIRE_POSTGRES=1 fails instead). `make test TEST_WORKERS=0` runs in one process.
 TEST_WORKERS ?= auto
-test: install schema
+test: install schema $(TOKENS_TARBALL)
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The README's screenshots (docs/screenshots), refreshed on purpose; test runs write to build/screenshots.

@@ -6,7 +6,7 @@ import { addLine, lineValues, lines, renumber } from "./boms-lines.js";
 import { normalDecimal, normalVariant } from "./ui.js";
 import { pickVariants, pickerAvailable } from "./picker.js";
 import {
-  $, $$, announce, badge, clearBanner, clearFieldErrors, fill, flashNext, showApiError, showBanner, whileBusy,
+  $, $$, announce, badge, clearBanner, clearFieldErrors, fill, flashNext, isolate, merchant, showApiError, showBanner, whileBusy,
 } from "./ui.js";
 
 const bomId = document.body.dataset.bomId ? Number(document.body.dataset.bomId) : null;
@@ -125,7 +125,7 @@ async function deleteBom() {
 }
 
 function confirmDelete() {
-  $("#delete-title").textContent = `Delete ${bom.name}?`;
+  fill($("#delete-title"), "Delete ", merchant(bom.name), "?");
   const dialog = $("#delete-dialog");
   dialog.returnValue = "";
   dialog.addEventListener("close", () => {
@@ -170,9 +170,9 @@ $("#pick-lines").addEventListener("click", async () => {
   const added = [];
   const skipped = [];
   for (const variant of picked) {
-    const name = variant.title || variant.variantId;
-    if (variant.variantId === made) skipped.push(`${name} is the product made, so it cannot be one of its materials.`);
-    else if (present.has(variant.variantId)) skipped.push(`${name} is already a material.`);
+    const name = merchant(variant.title || variant.variantId);
+    if (variant.variantId === made) skipped.push([name, " is the product made, so it cannot be one of its materials."]);
+    else if (present.has(variant.variantId)) skipped.push([name, " is already a material."]);
     else added.push(addLine({ variantId: variant.variantId, title: variant.title, sku: variant.sku, quantityPerUnit: "1" }));
   }
   if (skipped.length) showBanner({ tone: "info", title: "Some products were not added", items: skipped });
@@ -216,8 +216,8 @@ function fillForm() {
   $("#output-title").value = bom.outputTitle;
   $("#output-sku").value = bom.outputSku;
   for (const line of bom.lines) addLine({ ...line, quantityPerUnit: String(line.quantityPerUnit) });
-  $("#form-title").textContent = `Edit ${bom.name}`;
-  document.title = `Edit ${bom.name} · Production orders`;
+  fill($("#form-title"), "Edit ", merchant(bom.name));
+  document.title = `Edit ${isolate(bom.name)} · Production orders`;
   fill($("#bom-status"), badge(ACTIVE[bom.active]));
 }
 

@@ -1,7 +1,7 @@
 // The material lines of the BOM editor: adding, removing, numbering (errors come back as
 // lines[i].field, so paths follow the rows' order) and reading what was typed.
 import { normalVariant } from "./ui.js";
-import { $, $$, announce } from "./ui.js";
+import { $, $$, announce, fill, merchant } from "./ui.js";
 
 const body = $("#lines");
 const template = $("#line-template");
@@ -24,10 +24,11 @@ export function renumber() {
   lines().forEach((row, index) => {
     const title = $('[data-field="title"]', row).value.trim();
     const name = `material ${index + 1}${title ? ` (${title})` : ""}`;
+    const label = () => [`material ${index + 1}`, title ? [" (", merchant(title), ")"] : ""]; // new nodes per label
     for (const input of $$("[data-field]", row)) {
       const field = input.dataset.field;
       input.dataset.path = `lines[${index}].${field}`;
-      $(`label[data-for="${field}"]`, row).textContent = `${LABELS[field]} of ${name}`;
+      fill($(`label[data-for="${field}"]`, row), `${LABELS[field]} of `, label());
     }
     for (const error of $$("[data-error]", row)) {
       const field = error.dataset.error;

@@ -1,25 +1,26 @@
 // The bill of materials list: active or not, what each BOM makes, how many materials, an empty state.
 import { api, pageUrl } from "./api.js";
 import { moneyFormat } from "./order-cost.js";
-import { $, badge, fill, h, showApiError, showFlash, timeElement } from "./ui.js";
+import { $, badge, fill, h, linkRow, merchant, showApiError, showFlash, timeElement } from "./ui.js";
 
 const ACTIVE = { true: ["Active", "success"], false: ["Inactive", "neutral"] };
 
 function bomRow(bom) {
   const count = bom.lines.length;
   const output = bom.outputTitle || bom.outputVariantId;
-  const meta = [bom.outputSku ? `SKU ${bom.outputSku}` : null, bom.outputTitle ? bom.outputVariantId : null];
-  return h("tr", {},
-    h("th", { scope: "row" }, h("a", { href: pageUrl(`/boms/${bom.id}`), class: "link-strong" }, bom.name)),
+  const meta = [bom.outputSku ? ["SKU ", merchant(bom.outputSku)] : null, bom.outputTitle ? bom.outputVariantId : null]
+    .filter(Boolean).flatMap((part, index) => (index ? [" · ", part] : [part]));
+  return linkRow(h("tr", {},
+    h("th", { scope: "row" }, h("a", { href: pageUrl(`/boms/${bom.id}`), class: "link-strong" }, merchant(bom.name))),
     h("td", {}, badge(ACTIVE[bom.active])),
     h("td", {},
-      h("span", { class: "cell-title" }, output),
-      h("span", { class: "cell-meta" }, meta.filter(Boolean).join(" · "))),
+      h("bdi", { class: "cell-title" }, output),
+      h("span", { class: "cell-meta" }, meta)),
     h("td", { class: "numeric" }, `${count} ${count === 1 ? "material" : "materials"}`),
     h("td", { class: "numeric" }, bom.estimatedUnitCost === null
       ? h("span", { class: "subdued", title: "A material's cost per item has not been read from Shopify yet" }, "—")
       : moneyFormat(bom.costCurrency, 2).format(bom.estimatedUnitCost)),
-    h("td", {}, timeElement(bom.updatedAt)));
+    h("td", {}, timeElement(bom.updatedAt))));
 }
 
 async function load() {

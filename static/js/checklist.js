@@ -1,7 +1,7 @@
 // The first-run checklist on the order list: a default location, a decision about inventory sync,
 // a first completed order. It disappears once all three are done.
 import { api, pageUrl } from "./api.js";
-import { $, fill, h } from "./ui.js";
+import { $, fill, h, merchant } from "./ui.js";
 
 const KEPT_OFF_KEY = "sync-default-kept-off"; // the merchant chose to leave sync off by default
 
@@ -29,7 +29,7 @@ export async function drawChecklist() {
   const syncDecided = syncOn || localStorage.getItem(KEPT_OFF_KEY) === "1";
   const steps = [
     item(Boolean(settings.defaultLocationId),
-      settings.defaultLocationId ? `Default location: ${location ? location.name : "chosen"}` : "Choose where production happens (a default location)",
+      settings.defaultLocationId ? ["Default location: ", location ? merchant(location.name) : "chosen"] : "Choose where production happens (a default location)",
       h("a", { class: "button button--plain", href: pageUrl("/settings") }, "Choose in Settings")),
     item(syncDecided,
       syncOn ? "Completed orders update Shopify inventory by default"

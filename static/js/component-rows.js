@@ -1,7 +1,7 @@
 // The component rows of the order form: adding, removing, numbering (errors come back as
 // components[i].field, so paths follow the rows' order) and reading what was typed.
 import { formatForInput } from "./numbers.js";
-import { $, $$, announce, fill, formatQuantity, h, normalVariant } from "./ui.js";
+import { $, $$, announce, fill, formatQuantity, h, merchant, normalVariant } from "./ui.js";
 
 const list = $("#components");
 const template = $("#component-row-template");
@@ -19,7 +19,7 @@ export function showProduced(flag) {
 }
 
 function materialItem(material) {
-  return h("li", {}, `${formatQuantity(material.quantityPerUnit)} × ${material.title || material.variantId}`);
+  return h("li", {}, `${formatQuantity(material.quantityPerUnit)} × `, merchant(material.title || material.variantId));
 }
 
 export function addRow(data = {}) {
@@ -69,7 +69,7 @@ export function renumber() {
   rows().forEach((row, index) => {
     const title = $('[data-field="title"]', row).value.trim();
     const name = title || `Component ${index + 1}`;
-    $('[data-role="heading"]', row).textContent = name;
+    fill($('[data-role="heading"]', row), title ? merchant(title) : name);
     $('[data-role="remove"]', row).setAttribute("aria-label", `Remove ${name}`);
     for (const input of $$("[data-field]", row)) input.dataset.path = `components[${index}].${input.dataset.field}`;
     for (const error of $$("[data-error]", row)) {

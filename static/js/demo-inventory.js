@@ -1,5 +1,5 @@
 // Demo mode: the fake store's stock, with what changed since this tab last looked.
-import { $, announce, fill, h, showBanner, clearBanner, whileBusy } from "./ui.js";
+import { $, announce, fill, h, merchant, showBanner, clearBanner, whileBusy } from "./ui.js";
 
 const SEEN_KEY = "demo-inventory-seen";
 const timeFormat = new Intl.DateTimeFormat(undefined, { timeStyle: "medium" });
@@ -29,9 +29,9 @@ async function load() {
     now[key] = item.available;
     const delta = seen && key in seen ? item.available - seen[key] : seen ? item.available : 0;
     return h("tr", {},
-      h("th", { scope: "row" }, h("span", { class: "cell-title" }, item.displayName || item.variantId),
-        item.sku ? h("span", { class: "cell-meta" }, `SKU ${item.sku}`) : null),
-      h("td", {}, item.locationName || item.locationId),
+      h("th", { scope: "row" }, h("bdi", { class: "cell-title" }, item.displayName || item.variantId),
+        item.sku ? h("span", { class: "cell-meta" }, "SKU ", merchant(item.sku)) : null),
+      h("td", {}, merchant(item.locationName || item.locationId)),
       h("td", { class: "numeric" }, item.unitCost ? money.format(Number(item.unitCost)) : "—"),
       h("td", { class: "numeric" }, String(item.available)),
       h("td", { class: "numeric" }, String(item.incoming ?? 0)),

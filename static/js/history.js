@@ -1,5 +1,5 @@
 // An order's history in words: each event's type, who did it, when, and its changes summarised.
-import { FIELD_LABELS, STATUS, TYPES, UNITS, formatDate, formatQuantity, gidNumber, h, timeElement } from "./ui.js";
+import { FIELD_LABELS, STATUS, TYPES, UNITS, formatDate, formatQuantity, gidNumber, h, commaList, merchant, timeElement } from "./ui.js";
 
 const EVENT_TITLES = {
   created: "Order created",
@@ -65,11 +65,12 @@ function replay(rows, event) {
 
 function rowName(context, id) {
   const row = context.rows.get(Number(id));
-  return (row && (row.title || row.variantId)) || `Component ${id}`;
+  return row && (row.title || row.variantId) ? merchant(row.title || row.variantId) : `Component ${id}`;
 }
 
 function locationName(context, id) {
-  return id ? context.locations.get(id) || `Location ${gidNumber(id)}` : "none";
+  if (!id) return "none";
+  return context.locations.has(id) ? merchant(context.locations.get(id)) : `Location ${gidNumber(id)}`;
 }
 
 function value(context, field, raw) {
@@ -86,13 +87,17 @@ function value(context, field, raw) {
     case "unit": return UNITS[raw] || raw;
     case "quantityPlanned":
     case "quantityProduced": return formatQuantity(raw);
-    case "notes": return raw.length > 60 ? `“${raw.slice(0, 60)}…”` : `“${raw}”`;
+    case "notes": return ["“", merchant(raw.length > 60 ? `${raw.slice(0, 60)}…` : raw), "”"];
+    case "reference": case "title": case "sku": return merchant(raw);
     case "materials": return `${raw.length} ${raw.length === 1 ? "material" : "materials"}`;
     default: return String(raw);
   }
 }
 
-const rowSummary = (row) => `${row.title || row.variantId} (planned ${formatQuantity(row.quantityPlanned)} ${UNITS[row.unit] || row.unit})`;
+// A line is a list of text and <bdi> nodes: merchant text stays isolated inside the sentence.
+const variantName = (context, variant) => merchant(context.variants.get(variant) || variant);
+const rowTitle = (row) => merchant(row.title || row.variantId);
+const rowSummary = (row) => [rowTitle(row), ` (planned ${formatQuantity(row.quantityPlanned)} ${UNITS[row.unit] || row.unit})`];
 
 function lines(context, event) {
   const out = [];
@@ -100,42 +105,42 @@ function lines(context, event) {
     if (QUIET_FIELDS.has(key)) continue;
     let match;
     if (key === "components") {
-      if (after && after.length) out.push(`Components: ${after.map(rowSummary).join(", ")}`);
-      else if (before && before.length) out.push(`Components deleted: ${before.map((row) => row.title || row.variantId).join(", ")}`);
+      if (after && after.length) out.push(["Components: ", commaList(after.map(rowSummary))]);
+      else if (before && before.length) out.push(["Components deleted: ", commaList(before.map(rowTitle))]);
     } else if ((match = ROW.exec(key))) {
-      out.push(after ? `Added ${rowSummary(after)}` : `Removed ${before ? before.title || before.variantId : rowName(context, match[1])}`);
+      out.push(after ? ["Added ", rowSummary(after)] : ["Removed ", before ? rowTitle(before) : rowName(context, match[1])]);
     } else if ((match = ROW_FIELD.exec(key))) {
       const [, id, field] = match;
       const label = (FIELD_LABELS[field] || field).toLowerCase();
-      out.push(`${rowName(context, id)}: ${label} ${value(context, field, before)} → ${value(context, field, after)}`);
+      out.push([rowName(context, id), `: ${label} `, value(context, field, before), " → ", value(context, field, after)]);
     } else if (key.includes("@")) {
       const [variant, rest] = key.split("@");
       const [location, name] = rest.split(" "); // "variant@location" for available, "… incoming" for another name
       const delta = Number(after);
       const state = name ? ` (${NAMES[name] || name})` : "";
-      out.push(`${context.variants.get(variant) || variant} at ${locationName(context, location)}${state}: ${delta > 0 ? "+" : ""}${delta}`);
+      out.push([variantName(context, variant), " at ", locationName(context, location), `${state}: ${delta > 0 ? "+" : ""}${delta}`]);
     } else if (key === "hold") {
       out.push(after.releasedAt ? "Released from quality control to available"
         : `Curing in quality control until ${formatDate(after.until.slice(0, 10))}`);
     } else if (key === "error") {
       out.push(String(after));
     } else if (key === "skippedVariants") {
-      out.push(`Left out of this order's sync: ${after.map((v) => context.variants.get(v) || v).join(", ")}`);
+      out.push(["Left out of this order's sync: ", commaList(after.map((v) => variantName(context, v)))]);
     } else if (key === "applied") {
       out.push(after ? "Confirmed as applied in Shopify: nothing was sent again" : "Not applied in Shopify: sent again");
     } else if (key === "reversedBy") {
-      out.push(`Reversed by ${after.reference}`);
+      out.push(["Reversed by ", merchant(after.reference)]);
     } else if (key === "reversalOf") {
       out.push("Reverses an earlier order (linked above)");
     } else if (key === "batchId") {
       continue;
     } else if (event.type === "cost_updated") {
-      out.push(`${context.variants.get(key) || key}: ${moneyText(before)} → ${moneyText(after)}`);
+      out.push([variantName(context, key), `: ${moneyText(before)} → ${moneyText(after)}`]);
     } else {
       const label = FIELD_LABELS[key] || key;
       out.push(before === null && event.type === "created"
-        ? `${label}: ${value(context, key, after)}`
-        : `${label}: ${value(context, key, before)} → ${value(context, key, after)}`);
+        ? [`${label}: `, value(context, key, after)]
+        : [`${label}: `, value(context, key, before), " → ", value(context, key, after)]);
     }
   }
   if (event.type === "cancelled" && (event.changes.status || [])[0] === "in_progress") {

@@ -6,8 +6,8 @@ import { drawCost } from "./order-cost.js";
 import { drawAvailability } from "./order-availability.js";
 import { confirmRelease, drawHold } from "./order-hold.js";
 import {
-  $, TYPES, UNITS, announce, clearBanner, fill, formatDate, formatQuantity, gidNumber, h, showApiError, showFlash,
-  statusBadge, syncBadge, timeElement, whileBusy,
+  $, TYPES, UNITS, announce, clearBanner, commaList, fill, formatDate, formatQuantity, gidNumber, h, isolate, merchant, quoted, showApiError,
+  showFlash, statusBadge, syncBadge, timeElement, whileBusy,
 } from "./ui.js";
 
 const data = document.body.dataset;
@@ -44,8 +44,8 @@ function variantTitles() {
 // ------------------------------------------------------------------ drawing
 
 function drawHeader() {
-  $("#order-title").textContent = order.reference;
-  document.title = `${order.reference} · Production orders`;
+  fill($("#order-title"), merchant(order.reference));
+  document.title = `${isolate(order.reference)} · Production orders`;
   fill($("#order-status"), statusBadge(order.status));
   $("#order-subtitle").textContent = `${TYPES[order.type] || order.type} order`;
   $("#edit-link").hidden = !order.editable;
@@ -57,8 +57,8 @@ function drawDetails() {
   $("#fact-type").textContent = TYPES[order.type] || order.type;
   const draft = order.status === "draft";
   const shopLocation = settings && settings.defaultLocationId;
-  $("#fact-location").textContent = locationName(order.locationId)
-    || (draft ? (shopLocation ? `${locationName(shopLocation)} (the shop's default, applied when started)`
+  fill($("#fact-location"), order.locationId ? merchant(locationName(order.locationId))
+    : draft ? (shopLocation ? [merchant(locationName(shopLocation)), " (the shop's default, applied when started)"]
       : "No location yet (the shop's default applies when started)") : "None");
   $("#fact-planned").textContent = formatDate(order.plannedStartDate);
   const sync = order.syncProductionOrderToShopify;
@@ -72,7 +72,7 @@ function drawDetails() {
     fill($(`#fact-${name}`), timeElement(at));
   }
   $("#notes-card").hidden = !order.notes;
-  $("#fact-notes").textContent = order.notes || "";
+  fill($("#fact-notes"), merchant(order.notes || ""));
 }
 
 function quantityCell(value, unit) {
@@ -83,14 +83,14 @@ function drawComponents() {
   const components = order.components;
   fill($("#components-body"), components.map((component) => h("tr", {},
     h("th", { scope: "row" },
-      h("span", { class: "cell-title" }, component.title || component.variantId),
+      h("span", { class: "cell-title" }, merchant(component.title || component.variantId)),
       h("span", { class: "cell-meta" }, component.title
-        ? (component.sku ? `SKU ${component.sku}` : "") : "Variant ID as typed; no title known")),
+        ? (component.sku ? ["SKU ", merchant(component.sku)] : "") : "Variant ID as typed; no title known")),
     quantityCell(component.quantityPlanned, component.unit),
     quantityCell(component.quantityProduced, component.unit),
     h("td", {}, component.materials.length
       ? h("ul", { class: "plain-list" }, component.materials.map((material) =>
-        h("li", {}, `${formatQuantity(material.quantityPerUnit)} × ${material.title || material.variantId}`)))
+        h("li", {}, `${formatQuantity(material.quantityPerUnit)} × `, merchant(material.title || material.variantId))))
       : h("span", { class: "subdued" }, "—")))));
   $("#components-table").hidden = components.length === 0;
   $("#components-empty").hidden = components.length > 0;
@@ -120,8 +120,8 @@ const SYNC_TEXT = {
       + " Shopify refused out of this order's sync: the rest is sent again, and the choice is kept in the history."),
   needs_review: () => "An update may or may not have reached Shopify. Check below and tell the app which.",
   synced: (o) => (o.sync.skippedVariantIds.length
-    ? `Shopify inventory has everything this order produced, except what was left out of its sync: ${
-      o.sync.skippedVariantIds.map((id) => variantTitles().get(id) || id).join(", ")}.`
+    ? ["Shopify inventory has everything this order produced, except what was left out of its sync: ",
+      commaList(o.sync.skippedVariantIds.map((id) => merchant(variantTitles().get(id) || id))), "."]
     : o.sync.adjustments.length
     ? "Shopify inventory has everything this order produced."
     : o.status === "in_progress" || o.status === "draft"
@@ -135,10 +135,10 @@ function drawSync() {
   // An order that never syncs and never did needs no bookkeeping on screen.
   const quiet = sync.state === "off" && !sync.adjustments.length;
   for (const selector of ["#sync-facts", "#sync-links", "#adjustments-heading", "#adjustments-wrap"]) $(selector).hidden = quiet;
-  $("#sync-text").textContent = SYNC_TEXT[sync.state](order);
+  fill($("#sync-text"), SYNC_TEXT[sync.state](order));
   $("#sync-error").hidden = !sync.lastError;
   $("#sync-error").classList.toggle("inline-error--warning", sync.state !== "failed");
-  $("#sync-error-text").textContent = sync.lastError || "";
+  fill($("#sync-error-text"), quoted(sync.lastError || ""));
   fill($("#sync-last"), sync.lastSyncedAt ? timeElement(sync.lastSyncedAt) : "Never");
   $("#sync-attempts").textContent = String(sync.attempts);
   // Only where a retry helps (the server knows: a backoff to cut short, a failure fixable in Shopify).
@@ -369,10 +369,10 @@ async function addWholeUnits(changes) {
 function changeLine(entry) {
   const signed = (value) => `${value > 0 ? "+" : value < 0 ? "−" : "±"}${formatQuantity(Math.abs(value))}`;
   if (entry.whole === undefined) {
-    return h("li", {}, `${signed(entry.quantity)} ${entry.title}`, h("span", { class: "subdued" },
+    return h("li", {}, `${signed(entry.quantity)} `, merchant(entry.title), h("span", { class: "subdued" },
       " (exact use; Shopify counts whole units)"));
   }
-  const text = `${signed(entry.whole)} ${entry.title}`;
+  const text = [`${signed(entry.whole)} `, merchant(entry.title)];
   if (entry.whole === entry.quantity) return h("li", {}, text);
   return h("li", {}, text, h("span", { class: "subdued" },
     ` (exactly ${signed(entry.quantity)}: Shopify counts whole units; the fraction is carried, see Remainders)`));
@@ -383,7 +383,7 @@ let confirming = false; // the accounts are read before the dialog opens: one di
 async function confirmComplete() {
   const dialog = $("#complete-dialog");
   if (confirming || dialog.open) return;
-  $("#complete-title").textContent = `Mark ${order.reference} complete?`;
+  fill($("#complete-title"), "Mark ", merchant(order.reference), " complete?");
   const changes = completionChanges();
   const syncs = order.syncProductionOrderToShopify === true;
   confirming = true;
@@ -393,9 +393,9 @@ async function confirmComplete() {
     confirming = false;
   }
   const where = locationName(order.locationId);
-  $("#complete-text").textContent = !syncs
+  fill($("#complete-text"), !syncs
     ? "Nothing is sent to Shopify: this order does not update Shopify inventory."
-    : changes.length ? `Shopify inventory at ${where} will change by:` : "Nothing was produced, so nothing is sent to Shopify.";
+    : changes.length ? ["Shopify inventory at ", merchant(where), " will change by:"] : "Nothing was produced, so nothing is sent to Shopify.");
   fill($("#complete-changes"), syncs ? changes.map(changeLine) : []);
   $("#complete-changes").hidden = !syncs || !changes.length;
   const rounded = syncs && changes.some((entry) => entry.whole !== entry.quantity);
@@ -421,19 +421,19 @@ function cancelShopifyText() {
       : "Nothing has been sent to Shopify for this order yet, and after cancelling nothing will be.";
   }
   const titles = variantTitles();
-  const lines = sent.map((a) => `${a.quantity > 0 ? "+" : "−"}${Math.abs(a.quantity)} ${titles.get(a.variantId) || a.variantId}`);
-  return `Already sent to Shopify: ${lines.join(", ")}. That stays in Shopify (those units were made); nothing more is sent after cancelling.`;
+  const lines = sent.map((a) => [`${a.quantity > 0 ? "+" : "−"}${Math.abs(a.quantity)} `, merchant(titles.get(a.variantId) || a.variantId)]);
+  return ["Already sent to Shopify: ", commaList(lines), ". That stays in Shopify (those units were made); nothing more is sent after cancelling."];
 }
 
 function confirmCancel() {
   const count = order.components.length;
   const rows = `${count} ${count === 1 ? "component" : "components"}`;
-  $("#cancel-title").textContent = `Cancel ${order.reference}?`;
+  fill($("#cancel-title"), "Cancel ", merchant(order.reference), "?");
   $("#cancel-text").textContent = order.status === "draft"
     ? (count ? `This draft's ${rows} will be deleted.` : "This draft has no components.")
       + " The order stays in your list as cancelled."
     : `Its ${rows} will be kept for reference.`;
-  $("#cancel-shopify").textContent = cancelShopifyText();
+  fill($("#cancel-shopify"), cancelShopifyText());
   const dialog = $("#cancel-dialog");
   dialog.returnValue = "";
   dialog.addEventListener("close", () => {

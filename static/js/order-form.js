@@ -7,7 +7,7 @@ import { lockForReversal } from "./order-reversal.js";
 import { formatForInput, parseQuantity } from "./numbers.js";
 import { pickBoms, pickVariants, pickerAvailable } from "./picker.js";
 import {
-  $, announce, clearBanner, clearFieldErrors, flashNext, h, showApiError, showBanner, whileBusy,
+  $, announce, clearBanner, clearFieldErrors, fill, flashNext, h, isolate, merchant, showApiError, showBanner, whileBusy,
 } from "./ui.js";
 
 const orderId = document.body.dataset.orderId ? Number(document.body.dataset.orderId) : null;
@@ -238,8 +238,8 @@ function fillForm() {
   }
   for (const component of order.components) addRow(component);
   if (order.reversalOf) lockForReversal(order);
-  $("#form-title").textContent = `Edit ${order.reference}`;
-  document.title = `Edit ${order.reference} · Production orders`;
+  fill($("#form-title"), "Edit ", merchant(order.reference));
+  document.title = `Edit ${isolate(order.reference)} · Production orders`;
 }
 
 async function start() {
@@ -266,8 +266,8 @@ async function start() {
   }
   $("#form-loading").hidden = true;
   if (!order.editable) {
-    $("#read-only-text").textContent = `${order.reference} is ${order.status === "completed" ? "completed" : "cancelled"}: `
-      + "completed and cancelled orders are kept as a record and cannot be edited.";
+    fill($("#read-only-text"), merchant(order.reference), ` is ${order.status === "completed" ? "completed" : "cancelled"}: `
+      + "completed and cancelled orders are kept as a record and cannot be edited.");
     $("#read-only-notice").hidden = false;
     for (const element of [form, $("#component-row-template"), $("#product-picker")]) element.remove(); // nothing to edit here
     return;

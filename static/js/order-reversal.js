@@ -1,9 +1,9 @@
 // Reversals (SPEC §11) on the order pages: the links both ways, the "Reverse…" confirmation with a
 // preview of what the reversal will send, and the edit form of a reversal (quantities only).
 import { api, pageUrl } from "./api.js";
-import { $, $$, TYPES, UNITS, fill, flashNext, formatQuantity, h, showApiError, whileBusy } from "./ui.js";
+import { $, $$, TYPES, UNITS, commaList, fill, flashNext, formatQuantity, h, merchant, showApiError, whileBusy } from "./ui.js";
 
-const orderLink = (id, reference) => h("a", { href: pageUrl(`/orders/${id}`) }, reference);
+const orderLink = (id, reference) => h("a", { href: pageUrl(`/orders/${id}`) }, merchant(reference));
 const exact = (value) => Math.round(value * 1e6) / 1e6; // products of 3-place decimals: 6 places at most
 
 /** The detail's "Reversal of …" / "Reversed by …" card; hidden when the order has neither. */
@@ -39,7 +39,7 @@ function reversalChanges(order) {
   for (const component of order.components) {
     const quantity = left.get(component.id);
     if (!quantity) continue;
-    rows.push(`${formatQuantity(quantity)} ${UNITS[component.unit] || component.unit} ${component.title || component.variantId}`);
+    rows.push([`${formatQuantity(quantity)} ${UNITS[component.unit] || component.unit} `, merchant(component.title || component.variantId)]);
     add(component.variantId, component.title, component.unit, sign * quantity);
     for (const material of component.materials) {
       add(material.variantId, material.title, null, -sign * quantity * Number(material.quantityPerUnit));
@@ -49,19 +49,20 @@ function reversalChanges(order) {
 }
 
 const changeLine = (entry) => h("li", {}, `${entry.quantity > 0 ? "+" : "−"}${formatQuantity(Math.abs(entry.quantity))} `
-  + `${entry.unit ? `${UNITS[entry.unit] || entry.unit} ` : ""}${entry.title}`);
+  + `${entry.unit ? `${UNITS[entry.unit] || entry.unit} ` : ""}`, merchant(entry.title));
 
 /** "Reverse…": explain what the reversal will hold and send, then create it and open it. */
 export function confirmReverse(order, locationName) {
   const { rows, changes } = reversalChanges(order);
   const flipped = TYPES[order.type === "assembly" ? "disassembly" : "assembly"].toLowerCase();
-  $("#reverse-title").textContent = `Reverse ${order.reference}?`;
-  $("#reverse-text").textContent = `A draft ${flipped} order is created, linked to ${order.reference}, for what no earlier `
-    + `reversal covers: ${rows.join(", ")}. You can lower the quantities before you start it (a partial reversal).`;
+  fill($("#reverse-title"), "Reverse ", merchant(order.reference), "?");
+  fill($("#reverse-text"), `A draft ${flipped} order is created, linked to `, merchant(order.reference), ", for what no earlier ",
+    "reversal covers: ", commaList(rows), ". You can lower the quantities before you start it (a partial reversal).");
   const syncs = order.syncProductionOrderToShopify === true;
-  $("#reverse-shopify").textContent = syncs
-    ? `Nothing is sent now. When you complete the reversal, Shopify inventory at ${locationName(order.locationId)} changes by the exact opposite:`
-    : "Nothing is sent to Shopify: this order does not update Shopify inventory, and neither will its reversal.";
+  fill($("#reverse-shopify"), syncs
+    ? ["Nothing is sent now. When you complete the reversal, Shopify inventory at ", merchant(locationName(order.locationId)),
+      " changes by the exact opposite:"]
+    : "Nothing is sent to Shopify: this order does not update Shopify inventory, and neither will its reversal.");
   fill($("#reverse-changes"), syncs ? changes.map(changeLine) : []);
   $("#reverse-changes").hidden = !syncs;
   $("#reverse-rounding").hidden = !syncs || changes.every((entry) => Number.isInteger(entry.quantity));

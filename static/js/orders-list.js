@@ -1,6 +1,8 @@
 // The order list: status filter, search, pagination, empty states. State lives in the URL.
 import { api, pageUrl } from "./api.js";
-import { $, $$, UNITS, fill, formatQuantity, h, showApiError, showFlash, statusBadge, syncBadge, timeElement } from "./ui.js";
+import {
+  $, $$, UNITS, fill, formatQuantity, h, linkRow, merchant, showApiError, showFlash, statusBadge, syncBadge, timeElement,
+} from "./ui.js";
 import { drawChecklist } from "./checklist.js";
 
 const PER_PAGE = 25;
@@ -38,8 +40,9 @@ const amount = (value, unit) => `${formatQuantity(value)} ${UNITS[unit] || unit}
 /** One line per output row (its title, never a bare id when a title exists); the rest counted. */
 function outputCells(order) {
   const more = order.componentCount - order.outputs.length;
-  const column = (lines, extra) => h("td", { class: "numeric" }, h("div", { class: "cell-outputs" }, lines, extra));
-  const names = order.outputs.map((row) => h("span", {}, row.title || row.variantId));
+  // Quantities give way to the identifying columns on a phone (Polaris' condensed index table).
+  const column = (lines) => h("td", { class: "numeric hide-on-phone" }, h("div", { class: "cell-outputs" }, lines));
+  const names = order.outputs.map((row) => h("bdi", {}, row.title || row.variantId));
   return [
     h("td", {}, order.componentCount
       ? h("div", { class: "cell-outputs" }, names, more > 0 ? h("span", { class: "subdued" }, `and ${more} more`) : null)
@@ -50,13 +53,13 @@ function outputCells(order) {
 }
 
 function orderRow(order) {
-  const link = h("a", { href: pageUrl(`/orders/${order.id}`), class: "link-strong" }, order.reference);
-  return h("tr", {},
+  const link = h("a", { href: pageUrl(`/orders/${order.id}`), class: "link-strong" }, merchant(order.reference));
+  return linkRow(h("tr", {},
     h("th", { scope: "row" }, link),
     h("td", {}, statusBadge(order.status)),
     ...outputCells(order),
-    h("td", {}, syncBadge(order)),
-    h("td", {}, timeElement(order.updatedAt)));
+    h("td", { class: "hide-on-phone" }, syncBadge(order)),
+    h("td", { class: "hide-on-phone" }, timeElement(order.updatedAt))));
 }
 
 async function load(cursor = null) {
@@ -79,16 +82,12 @@ async function load(cursor = null) {
   try {
     data = await api("GET", `/production-orders?${query}`);
   } catch (error) {
-    if (mine === request) {
-      $("#orders-loading").hidden = true;
-      showApiError(error);
-    }
+    if (mine === request) showApiError(error);
     return;
   } finally {
     $("#orders-table").removeAttribute("aria-busy");
   }
   if (mine !== request) return;
-  $("#orders-loading").hidden = true;
   if (!data.items.length && state.page > 1 && data.total > 0) {
     state.page = Math.ceil(data.total / PER_PAGE); // the page emptied (orders filtered away): show the last one
     load();
@@ -154,5 +153,8 @@ $("#next-page").addEventListener("click", () => {
 });
 
 showFlash();
-load();
-drawChecklist();
+// The first answer shows the checklist and the list in one go (see templates/orders/list.html).
+Promise.allSettled([load(), drawChecklist()]).then(() => {
+  $("#orders-loading").hidden = true;
+  $("#orders-page").hidden = false;
+});

@@ -33,8 +33,8 @@ function drawChoices(choices, query, selected, empty, multiple) {
         checked: selected.has(choice.key), onchange: toggle,
       }),
       h("label", { for: id },
-        h("span", { class: "picker-item__title" }, choice.title),
-        h("span", { class: "picker-item__meta" }, choice.meta)));
+        h("bdi", { class: "picker-item__title" }, choice.title),
+        h("bdi", { class: "picker-item__meta" }, choice.meta)));
   }));
   $("#picker-status").textContent = shown.length ? "" : choices.length ? "Nothing matches your search." : empty;
 }

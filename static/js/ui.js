@@ -34,6 +34,31 @@ export function fill(element, ...children) {
   return element;
 }
 
+// ------------------------------------------------------------------ merchant text
+
+/**
+ * Merchant-controlled text (a reference, title, SKU, BOM or location name) as an isolated <bdi>: a
+ * reference holding U+202E (right-to-left override) cannot reorder the words around it.
+ */
+export const merchant = (text) => h("bdi", {}, text);
+
+/**
+ * The same isolation inside plain text (toasts, document titles, sentences built as strings): Unicode's
+ * first-strong isolate and pop-directional isolate marks, the plain-text equivalent of <bdi>.
+ */
+export const isolate = (text) => `\u2068${text}\u2069`;
+
+/**
+ * A server's sentence with the merchant text it quotes “like this” (the API and the sync quote names
+ * and references so) isolated: ["uses the reference “", <bdi>PO-1</bdi>, "”."].
+ */
+export function quoted(text) {
+  return String(text ?? "").split(/(?<=“)([^“”]*)(?=”)/).map((part, index) => (index % 2 ? merchant(part) : part));
+}
+
+/** [a, b, c] -> [a, ", ", b, ", ", c]: a list of nodes read as one sentence. */
+export const commaList = (items) => items.flatMap((item, index) => (index ? [", ", item] : [item]));
+
 // ------------------------------------------------------------------ words for values
 
 export const STATUS = {
@@ -51,6 +76,21 @@ export const SYNC = {
 };
 export const TYPES = { assembly: "Assembly", disassembly: "Disassembly" };
 export const UNITS = { pcs: "pcs", cm: "cm", kg: "kg", L: "L", m2: "m²" };
+
+/**
+ * A table row that opens its record from anywhere on it, as Polaris' index table rows do. The link in
+ * the row stays the keyboard's and screen reader's way in; a click on another link or a button, or one
+ * that selects text, keeps its own meaning.
+ */
+export function linkRow(row) {
+  row.classList.add("row--link");
+  row.addEventListener("click", (event) => {
+    if (event.target.closest("a, button, input, select, label") || String(window.getSelection() || "")) return;
+    const link = row.querySelector("a[href]");
+    if (link) link.click();
+  });
+  return row;
+}
 
 export function badge([label, tone]) {
   return h("span", { class: `badge badge--${tone}` }, label);
@@ -102,16 +142,21 @@ export function sentence(text) {
   return /[.!?]$/.test(capital) ? capital : `${capital}.`;
 }
 
-/** A banner at the top of the page (tone: critical, warning, success, info). */
+/**
+ * A banner at the top of the page (tone: critical, warning, success, info), as Polaris' page banner:
+ * the title on a strip of the tone's colour, the details below it, dismissible.
+ */
 export function showBanner({ tone = "critical", title, message, items = [], actions = [] }) {
   const slot = $("#page-banner");
+  const dismiss = h("button", { type: "button", class: "banner__dismiss", "aria-label": "Dismiss", onclick: () => clearBanner() }, "×");
+  const details = message || items.length || actions.length;
   const banner = h("div", { class: `banner banner--${tone}`, role: tone === "critical" ? "alert" : "status", tabindex: "-1" },
-    h("div", { class: "banner__content" },
-      title ? h("p", { class: "banner__title" }, title) : null,
-      message ? h("p", {}, message) : null,
-      items.length ? h("ul", { class: "banner__list" }, items.map((item) => h("li", {}, item))) : null,
-      actions.length ? h("div", { class: "button-group" }, actions) : null),
-    h("button", { type: "button", class: "banner__dismiss", "aria-label": "Dismiss", onclick: () => clearBanner() }, "×"));
+    title ? h("div", { class: "banner__header" }, h("p", { class: "banner__title" }, quoted(title)), dismiss) : null,
+    details ? h("div", { class: "banner__content" },
+      message ? h("p", {}, quoted(message)) : null,
+      items.length ? h("ul", { class: "banner__list" }, items.map((item) => h("li", {}, typeof item === "string" ? quoted(item) : item))) : null,
+      actions.length ? h("div", { class: "button-group" }, actions) : null) : null,
+    title ? null : dismiss);
   fill(slot, banner);
   banner.scrollIntoView({ block: "nearest" });
   return banner;
@@ -181,7 +226,7 @@ export function clearFieldErrors(root = document) {
 export function showFieldError(path, message, root = document) {
   const slot = $$("[data-error-for]", root).find((element) => element.dataset.errorFor === path);
   if (!slot) return false;
-  slot.textContent = sentence(message);
+  fill(slot, quoted(sentence(message)));
   slot.hidden = false;
   const input = $$("[data-path]", root).find((element) => element.dataset.path === path);
   if (input) input.setAttribute("aria-invalid", "true");
