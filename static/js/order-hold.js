@@ -1,6 +1,6 @@
 // Shopify's inventory states on the order page (SPEC §10): whether the planned output shows as
 // incoming, the curing hold (held until / released), and the "Release for sale…" confirmation.
-import { $, fill, formatDate, timeElement } from "./ui.js";
+import { $, fill, formatDate, merchant, timeElement } from "./ui.js";
 
 /** The Details rows for incoming and curing, and the Release button while output is held. */
 export function drawHold(order) {
@@ -22,10 +22,10 @@ export function drawHold(order) {
 /** Ask before releasing early; `release()` runs when the merchant confirms. */
 export function confirmRelease(order, release) {
   const until = formatDate(order.hold.until.slice(0, 10));
-  $("#release-text").textContent = order.syncProductionOrderToShopify === true
-    ? `The output of ${order.reference} cures until ${until}. Releasing now moves it from quality control to`
-      + " available in Shopify, so it can be sold straight away."
-    : `The output of ${order.reference} cures until ${until}. Releasing now marks it ready for sale.`;
+  fill($("#release-text"), "The output of ", merchant(order.reference), ` cures until ${until}. `,
+    order.syncProductionOrderToShopify === true
+      ? "Releasing now moves it from quality control to available in Shopify, so it can be sold straight away."
+      : "Releasing now marks it ready for sale.");
   const dialog = $("#release-dialog");
   dialog.returnValue = "";
   dialog.addEventListener("close", () => {
