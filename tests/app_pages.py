@@ -30,6 +30,8 @@ PAGE_NAMES = [
     "order-cancelled", "order-edit", "bom-list", "bom-new", "bom-edit", "bom-import", "remainders", "settings",
     "demo-inventory", "not-found",
 ]
+# Pages that exist only in demo mode (not in an embedded simulation).
+DEMO_ONLY = {"demo-inventory"}
 # Pages whose content comes from the database (the ones worth visiting on PostgreSQL too).
 DATA_PAGES = {"order-list", "order-draft", "order-in-progress", "order-completed", "order-cancelled",
               "order-edit", "bom-list", "bom-edit", "remainders"}
@@ -106,7 +108,8 @@ class PageCatalogue:
         if name == "bom-new":
             return AppPage(name, "/boms/new", "New bill of materials")
         if name == "bom-edit":
-            return AppPage(name, f"/boms/{self.bom()['id']}", "Edit bill of materials")
+            bom = self.bom()
+            return AppPage(name, f"/boms/{bom['id']}", f"Edit {bom['name']}")
         if name == "bom-import":
             return AppPage(name, "/boms/import", "Import bills of materials")
         if name == "remainders":

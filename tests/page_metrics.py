@@ -146,6 +146,19 @@ def read_vitals(page) -> Vitals:
                   unsupported=data["unsupported"])
 
 
+def wait_for_interaction_entry(page, timeout_ms: int = 5000) -> bool:
+    """Wait until an event-timing entry of an interaction arrived: observers are called in an idle
+    task after the next paint, not at once. False when none came."""
+    try:
+        page.wait_for_function("() => window.__vitals.events.some((entry) => entry.interactionId > 0)",
+                               timeout=timeout_ms)
+    except Exception as error:  # playwright's TimeoutError: no entry is an answer, not a failure here
+        if type(error).__name__ != "TimeoutError":
+            raise
+        return False
+    return True
+
+
 def interaction_durations(events: list[dict]) -> list[float]:
     """The longest entry of each interaction (entries sharing an interactionId), longest first."""
     longest: dict[int, float] = {}
@@ -162,6 +175,15 @@ def inp_ms(events: list[dict]) -> float | None:
     if not durations:
         return None
     return durations[min(len(durations) - 1, len(durations) // 50)]
+
+
+def capture_console_errors(page) -> list[str]:
+    """Console errors and uncaught exceptions of `page` from now on (the list fills as they come).
+    The browser tests' `page` fixture does this itself (browser_support.PageWatch)."""
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
 
 
 # ------------------------------------------------------------------ axe, overflow, screenshots

@@ -4,32 +4,33 @@ For each page of tests/app_pages.py: no console error or uncaught exception (the
 the test at teardown), no serious or critical axe-core violation, no horizontal scrolling at 390 px,
 and Web Vitals that can be collected (an LCP entry, a numeric CLS, an event-timing entry for an
 interaction). The figures themselves are printed by bench/page_vitals.py; nothing here is timed.
-Pages whose content comes from the database are checked again on PostgreSQL. The main flow is driven
-with the keyboard alone, and a reference holding U+202E must be isolated wherever it is shown.
-
-The helpers take any playwright page and base URL, so an embedded simulation (App Bridge routed to a
-test double) plugs in by giving `site_url` and `catalogue` another site.
+Pages whose content comes from the database are checked again on PostgreSQL, and every page again in
+an embedded simulation (tests/embedded_simulation.py: the app outside demo mode, App Bridge's URL
+routed to a stand-in). The main flow is driven with the keyboard alone, and a reference holding
+U+202E must be isolated wherever it is shown.
 """
 
 import re
 
 import pytest
 
-from .app_pages import DATA_PAGES, PAGE_NAMES, PageCatalogue, interact, open_page
+from .app_pages import DATA_PAGES, DEMO_ONLY, PAGE_NAMES, PageCatalogue, interact, open_page
 from .browser_support import JAR, require_browser
+from .embedded_simulation import EmbeddedSite, route_app_bridge, served_embedded
 from .page_metrics import (
     axe_violations, blocking, describe, install_collectors, interaction_durations, phone_overflow, read_vitals,
-    require_axe, screenshot_widths,
+    require_axe, screenshot_widths, wait_for_interaction_entry,
 )
 
 require_browser()
 
 from playwright.sync_api import expect  # noqa: E402  (only once the browser is known to be there)
 
+EMBEDDED = [pytest.param("embedded", name, id=f"embedded-{name}") for name in PAGE_NAMES if name not in DEMO_ONLY]
 SITES = [pytest.param("sqlite", name, id=f"sqlite-{name}") for name in PAGE_NAMES] + [
     pytest.param("postgresql", name, id=f"postgresql-{name}", marks=pytest.mark.postgres)
     for name in PAGE_NAMES if name in DATA_PAGES
-]
+] + EMBEDDED
 RTL_OVERRIDE = "\u202e"
 ISOLATING = {"isolate", "isolate-override", "plaintext"}
 
@@ -39,10 +40,18 @@ def catalogues():
     return {}
 
 
+@pytest.fixture(scope="module")
+def embedded_site(tmp_path_factory):
+    with served_embedded(tmp_path_factory.mktemp("embedded")) as site:
+        yield site
+
+
 @pytest.fixture
 def site(request, demo_site):
-    """The demo site a parametrized test names: SQLite (the session's) or PostgreSQL."""
-    return demo_site if request.param == "sqlite" else request.getfixturevalue("pg_demo_site")
+    """The site a parametrized test names: the demo on SQLite (the session's) or PostgreSQL, or embedded."""
+    if request.param == "sqlite":
+        return demo_site
+    return request.getfixturevalue("pg_demo_site" if request.param == "postgresql" else "embedded_site")
 
 
 @pytest.fixture(autouse=True)
@@ -67,7 +76,11 @@ def load(page, site, catalogues, page_watch, name: str):
     app_page = catalogue_for(catalogues, site).prepare(name)
     if app_page.status != 200:
         page_watch.allow_http_errors(app_page.status)  # the browser logs the document's own 404
-    response = open_page(page, site.url, app_page)
+    query = ""
+    if isinstance(site, EmbeddedSite):
+        route_app_bridge(page, site)
+        query = site.page_query()
+    response = open_page(page, site.url, app_page, query)
     assert response.status == app_page.status
     return app_page
 
@@ -89,10 +102,11 @@ def test_a_page_has_no_serious_accessibility_violation_and_fits_390_px(page, sit
     assert not violations, f"{name} at 390 px: serious or critical axe-core violations:\n{describe(violations)}"
 
 
-@pytest.mark.parametrize("name", PAGE_NAMES)
-def test_a_pages_web_vitals_can_be_collected(page, demo_site, catalogues, page_watch, name):
+@pytest.mark.parametrize(("site", "name"), [pytest.param("sqlite", name, id=f"sqlite-{name}") for name in PAGE_NAMES]
+                         + EMBEDDED, indirect=["site"])
+def test_a_pages_web_vitals_can_be_collected(page, site, catalogues, page_watch, name):
     install_collectors(page)
-    load(page, demo_site, catalogues, page_watch, name)
+    load(page, site, catalogues, page_watch, name)
     vitals = read_vitals(page)
     assert vitals.unsupported == []
     assert vitals.lcp_entries, f"{name}: no largest-contentful-paint entry"
@@ -100,6 +114,7 @@ def test_a_pages_web_vitals_can_be_collected(page, demo_site, catalogues, page_w
     assert isinstance(vitals.cls, float) and vitals.cls >= 0
 
     interact(page)
+    assert wait_for_interaction_entry(page), f"{name}: the interaction left no event-timing entry"
     durations = interaction_durations(read_vitals(page).events)
     assert durations, f"{name}: the interaction left no event-timing entry"
     assert all(duration >= 0 for duration in durations)
@@ -108,7 +123,7 @@ def test_a_pages_web_vitals_can_be_collected(page, demo_site, catalogues, page_w
 @pytest.mark.parametrize("name", PAGE_NAMES)
 def test_screenshots_of_every_page_at_1280_and_390_px(page, demo_site, catalogues, page_watch, name):
     load(page, demo_site, catalogues, page_watch, name)
-    for path in screenshot_widths(page, name):
+    for path in screenshot_widths(page, f"page-{name}"):  # page-*: the flows' own screenshots keep their names
         assert path.stat().st_size > 0
 
 
@@ -227,8 +242,12 @@ ISOLATION_JS = """
 """
 
 
-def shown_isolated(page, text: str) -> list[dict]:
-    return page.evaluate(ISOLATION_JS, [text, sorted(ISOLATING)])
+def assert_isolated_wherever_shown(page, text: str, where: str) -> None:
+    places = page.evaluate(ISOLATION_JS, [text, sorted(ISOLATING)])
+    assert places, f"{where}: {text!r} is not shown"
+    loose = [place["where"] for place in places if not place["isolated"]]
+    assert not loose, f"{where}: merchant text not isolated (no <bdi> or unicode-bidi: isolate around it) in:\n" + \
+        "\n".join(map(ascii, loose))
 
 
 def test_a_reference_holding_a_right_to_left_override_is_isolated_on_the_list_and_the_detail(page, demo_site):
@@ -237,11 +256,9 @@ def test_a_reference_holding_a_right_to_left_override_is_isolated_on_the_list_an
 
     page.goto("/")
     expect(page.get_by_role("link", name=reference)).to_be_visible()
-    on_list = shown_isolated(page, reference)
-    assert on_list and all(place["isolated"] for place in on_list), on_list
+    assert_isolated_wherever_shown(page, reference, "order list")
 
     page.goto(f"/orders/{order['id']}")
     expect(page.get_by_role("heading", level=1)).to_have_text(reference)
     page.wait_for_load_state("networkidle")
-    on_detail = shown_isolated(page, reference)
-    assert on_detail and all(place["isolated"] for place in on_detail), on_detail
+    assert_isolated_wherever_shown(page, reference, "order detail")
