@@ -170,7 +170,9 @@ def interaction_durations(events: list[dict]) -> list[float]:
 
 def inp_ms(events: list[dict]) -> float | None:
     """Interaction to Next Paint as web-vitals computes it: the longest interaction, except that one
-    in every 50 is forgiven (the 98th percentile once a page has many). None with no interaction."""
+    in every 50 is forgiven (the 98th percentile once a page has many). None with no interaction.
+    web-vitals counts every interaction for the 1-in-50 rule; here only those observed (16 ms or
+    longer, or the first input) count, which forgives less, never more."""
     durations = interaction_durations(events)
     if not durations:
         return None
