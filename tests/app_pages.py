@@ -39,7 +39,7 @@ DATA_PAGES = {"order-list", "order-draft", "order-in-progress", "order-completed
 CANDLE_LINE = {"variantId": CANDLE, "title": "Beeswax candle - Large", "quantityPlanned": 10}
 JAR_LINE = {"variantId": JAR, "title": "Amber glass jar", "quantityPlanned": 4}
 CANDLE_BOM = {
-    "name": "Beeswax candle (pages)", "outputVariantId": CANDLE, "outputTitle": "Beeswax candle - Large",
+    "name": "Large beeswax candle", "outputVariantId": CANDLE, "outputTitle": "Beeswax candle - Large",
     "lines": [{"variantId": WAX, "title": "Beeswax", "quantityPerUnit": 0.25},
               {"variantId": WICK, "title": "Cotton wick", "quantityPerUnit": 1}],
 }
@@ -77,7 +77,7 @@ class PageCatalogue:
 
     def bom(self) -> dict:
         if self._bom is None:
-            self._bom = self.api.call("POST", "/boms", {**CANDLE_BOM, "name": f"{CANDLE_BOM['name']} {self.prefix}"})
+            self._bom = self.api.call("POST", "/boms", CANDLE_BOM)
         return self._bom
 
     def empty_the_shop(self) -> None:
