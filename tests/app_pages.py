@@ -127,10 +127,11 @@ class PageCatalogue:
 
 
 def open_page(page, base_url: str, app_page: AppPage, query: str = ""):
-    """Load the page and wait until its data is shown and the network is quiet; returns the response."""
+    """Load the page (with `query`, e.g. the admin's parameters when embedded) and wait until its data
+    is shown and the network is quiet; returns the document's response."""
     from playwright.sync_api import expect
 
-    url = f"{base_url}{app_page.path}{('&' if '?' in app_page.path else '?') + query if query else ''}"
+    url = base_url + app_page.path + (f"?{query}" if query else "")  # no page path carries a query
     response = page.goto(url)
     heading = page.get_by_role("heading", level=1)
     expect(heading).to_have_text(app_page.heading, timeout=READY_TIMEOUT_MS)
