@@ -1,6 +1,7 @@
 """What a bench script parses and prints: its failure type, argparse ranges, aligned tables."""
 
 import argparse
+import sys
 
 
 class BenchError(Exception):
@@ -31,3 +32,12 @@ def bounded(kind, low, high):
             raise argparse.ArgumentTypeError(f"must be between {low} and {high}")
         return value
     return parse
+
+
+def run(main) -> None:
+    """Exit with `main()`'s status, or 2 with the reason when the bench itself failed."""
+    try:
+        sys.exit(main())
+    except BenchError as error:
+        print(f"benchmark failed: {error}", file=sys.stderr)
+        sys.exit(2)
