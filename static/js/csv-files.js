@@ -58,7 +58,7 @@ for (const button of $$("[data-export]")) {
       if (query.get("status") === "short") {
         query.set("status", "draft");
         query.set("shortage", "true");
-      } else if (query.get("status") === "curing") { { // the list's "Curing" tab is the `hold` filter
+      } else if (query.get("status") === "curing") { // the list's "Curing" tab is the `hold` filter
         query.delete("status");
         query.set("hold", "curing");
       }
