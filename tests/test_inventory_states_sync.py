@@ -216,3 +216,18 @@ def test_a_release_whose_answers_are_lost_is_applied_once(harness):
     assert quantities(store, shop) == {(O2, L1, "available"): 3}
     assert store.calls(shop)["MoveInventory"] >= 2  # at least one resend under the same key
     assert set(store.applied(shop).values()) == {1}
+
+
+def test_in_live_mode_output_made_in_progress_moves_to_quality_control_at_completion(harness):
+    store, app, api, shop = setup_shop(harness, fault_rate=0.0)
+    api("PUT", "/api/settings", json={"syncProductionOrdersToShopifyByDefault": True, "defaultLocationId": L1,
+                                      "syncMode": "live", "plannedOutputAsIncoming": False})
+    order = produce(api, act(api, create(api, "V", [(O1, "4")], hold_days=2), "start"), 4)
+    drain(app)
+    assert quantities(store, shop) == {(O1, L1, "available"): 4}
+    act(api, order, "complete")
+    drain(app)
+    assert quantities(store, shop) == {(O1, L1, "quality_control"): 4}
+    moves = [g for g in store.adjustments(shop) if len({c["name"] for c in g["changes"]}) == 2]
+    assert [sorted((c["name"], c["delta"]) for c in g["changes"]) for g in moves] == [
+        [("available", -4), ("quality_control", 4)]]
