@@ -53,6 +53,11 @@ def test_when_carried_fractions_make_the_two_sides_differ_the_rest_is_an_adjustm
     assert rest == [Change(OUT, L1, QC, Decimal(0), -1)]
 
 
+def test_live_output_that_starts_curing_at_completion_moves_from_available():
+    changes = [Change(OUT, L1, A, Decimal(-4), -4), Change(OUT, L1, QC, Decimal(4), 4)]
+    assert plan_batches(changes) == [("move", changes)]
+
+
 def test_each_adjust_call_holds_one_quantity_name():
     changes = [Change(OUT, L1, A, Decimal(3), 3), Change(OUT, L1, IN, Decimal(-5), -5),
                Change(WAX, L1, A, Decimal(-1), -1)]

@@ -102,3 +102,20 @@ def test_a_merchant_books_planned_output_as_incoming_and_releases_curing_output(
         api.call("PUT", "/settings", {**{k: settings[k] for k in (
             "syncProductionOrdersToShopifyByDefault", "defaultLocationId", "syncMode")},
             "plannedOutputAsIncoming": False})
+
+
+def test_the_order_form_edits_curing_days(page, demo_site, page_watch):
+    api = demo_site.api
+    page_watch.allow_http_errors(422)  # the refused 400 days
+    order = api.create_order(f"PO-DAYS-{int(time.time() * 1000) % 100000}", [
+        {"variantId": CANDLE, "title": "Beeswax candle - Large", "quantityPlanned": 2}], holdDays=3)
+    page.goto(f"/orders/{order['id']}/edit")
+    days = page.get_by_label("Curing days")
+    expect(days).to_have_value("3")
+    days.fill("400")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#hold-days-error")).to_contain_text("365")
+    days.fill("21")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#fact-hold")).to_contain_text("21 days in quality control after completion")
+    assert api.order(order["id"])["holdDays"] == 21

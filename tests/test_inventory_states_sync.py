@@ -196,3 +196,38 @@ def test_a_shop_without_the_option_books_nothing_as_incoming(harness):
     act(api, produce(api, order, 5), "complete")
     drain(app)
     assert quantities(store, shop) == {(O1, L1, "available"): 5}
+
+
+def test_a_release_whose_answers_are_lost_is_applied_once(harness):
+    """Shopify applies the move but its answers never arrive: the worker resends the same key
+    (Shopify replays the stored group) until it learns the outcome; the units move once."""
+    from shopify_app.devshop import FaultPlan
+
+    store, app, api, shop = setup_shop(harness, fault_rate=0.0)
+    order = act(api, produce(api, act(api, create(api, "L", [(O2, "3")], hold_days=5), "start"), 3), "complete")
+    drain(app)
+    kinds = {"lost_response": 1.0}
+    wanted = ["lost_response", "lost_response", None, None, None, None]
+    seed = next(s for s in range(10_000) if FaultPlan.preview(0.5, s, kinds, len(wanted)) == wanted)
+    lossy = harness.fake(store, fault_rate=0.5, fault_seed=seed, fault_kinds=kinds)
+    lossy_app = harness.app(lossy, SHOPIFY_HTTP_TIMEOUT_SECONDS=0.5)
+    Api(lossy_app, shop)("POST", f"{ORDERS}/{order['id']}/release")
+    drain(lossy_app)
+    assert quantities(store, shop) == {(O2, L1, "available"): 3}
+    assert store.calls(shop)["MoveInventory"] >= 2  # at least one resend under the same key
+    assert set(store.applied(shop).values()) == {1}
+
+
+def test_in_live_mode_output_made_in_progress_moves_to_quality_control_at_completion(harness):
+    store, app, api, shop = setup_shop(harness, fault_rate=0.0)
+    api("PUT", "/api/settings", json={"syncProductionOrdersToShopifyByDefault": True, "defaultLocationId": L1,
+                                      "syncMode": "live", "plannedOutputAsIncoming": False})
+    order = produce(api, act(api, create(api, "V", [(O1, "4")], hold_days=2), "start"), 4)
+    drain(app)
+    assert quantities(store, shop) == {(O1, L1, "available"): 4}
+    act(api, order, "complete")
+    drain(app)
+    assert quantities(store, shop) == {(O1, L1, "quality_control"): 4}
+    moves = [g for g in store.adjustments(shop) if len({c["name"] for c in g["changes"]}) == 2]
+    assert [sorted((c["name"], c["delta"]) for c in g["changes"]) for g in moves] == [
+        [("available", -4), ("quality_control", 4)]]

@@ -95,8 +95,8 @@ def contribution(rows: list[Row], order_type: str, location_id: str | None,
 
 def plan_batches(changes: list[Change], size: int = 250) -> list[tuple[str, list[Change]]]:
     """Split a push's changes into calls: (`adjust`, changes of one quantity name) — Shopify's
-    inventoryAdjustQuantities takes one name per call — and (`move`, pairs) for output leaving
-    `quality_control` for `available` (a released hold), sent with inventoryMoveQuantities."""
+    inventoryAdjustQuantities takes one name per call — and (`move`, pairs: from, to) for output
+    moving between `quality_control` and `available`, sent with inventoryMoveQuantities."""
     pairs, rest = pair_moves(changes)
     result = []
     for name in sorted({c.name for c in rest}):
@@ -106,20 +106,22 @@ def plan_batches(changes: list[Change], size: int = 250) -> list[tuple[str, list
 
 
 def pair_moves(changes: list[Change]) -> tuple[list[tuple[Change, Change]], list[Change]]:
-    """Pair each `quality_control` decrease with the same item's `available` increase at the same
-    location and move the smaller of the two; what is left of either is an ordinary adjustment
-    (possible when fractions carried by other orders make the two accounts' whole units differ).
-    The exact changes stay with the pair, so the receipt still adds up to the order's."""
+    """Pair an item's `quality_control` and `available` changes of opposite signs at one location
+    into a move (from the decreasing name to the increasing one) of the smaller amount: a released
+    hold, or live-mode output that starts curing at completion. What is left of either is an
+    ordinary adjustment (possible when fractions carried by other orders make the two accounts'
+    whole units differ). The exact changes stay with the pair, so the receipt adds up as before."""
     index = {(c.variant_id, c.location_id, c.name): c for c in changes}
     pairs, replaced = [], {}
-    for change in changes:
-        target = index.get((change.variant_id, change.location_id, AVAILABLE))
-        if change.name != QUALITY_CONTROL or change.delta >= 0 or target is None or target.delta <= 0:
+    for held in changes:
+        other = index.get((held.variant_id, held.location_id, AVAILABLE))
+        if held.name != QUALITY_CONTROL or other is None or held.delta * other.delta >= 0:
             continue
-        moved = min(-change.delta, target.delta)
-        pairs.append((Change(change.variant_id, change.location_id, QUALITY_CONTROL, change.exact, -moved),
-                      Change(target.variant_id, target.location_id, AVAILABLE, target.exact, moved)))
-        for original, left in ((change, change.delta + moved), (target, target.delta - moved)):
+        source, target = (held, other) if held.delta < 0 else (other, held)
+        moved = min(-source.delta, target.delta)
+        pairs.append((Change(source.variant_id, source.location_id, source.name, source.exact, -moved),
+                      Change(target.variant_id, target.location_id, target.name, target.exact, moved)))
+        for original, left in ((source, source.delta + moved), (target, target.delta - moved)):
             replaced[id(original)] = (
                 [Change(original.variant_id, original.location_id, original.name, Decimal(0), left)] if left else [])
     rest = [part for c in changes for part in replaced.get(id(c), [c])]

@@ -291,15 +291,15 @@ class PushSender:
 
 
 def _move_changes(sent: list[dict], changes: list[dict], document: str) -> list[dict]:
-    """inventoryMoveQuantities changes from the batch's pairs (`quality_control` -n, `available` +n)."""
-    moves = []
-    for source, target, item in zip(sent[0::2], changes[1::2], changes[0::2]):
-        location = source["locationId"]
-        moves.append({"inventoryItemId": item["inventoryItemId"], "quantity": target["delta"],
-                      "from": {"locationId": location, "name": source["name"], "ledgerDocumentUri": document,
-                               "changeFromQuantity": None},
-                      "to": {"locationId": location, "name": AVAILABLE, "changeFromQuantity": None}})
-    return moves
+    """inventoryMoveQuantities changes from the batch's pairs (from: -n, to: +n, one location)."""
+    def terminal(change: dict) -> dict:
+        side = {"locationId": change["locationId"], "name": change["name"], "changeFromQuantity": None}
+        # Shopify requires a ledger document on every side but `available` (and refuses one there).
+        return side if change["name"] == AVAILABLE else {**side, "ledgerDocumentUri": document}
+
+    return [{"inventoryItemId": item["inventoryItemId"], "quantity": target["delta"],
+             "from": terminal(source), "to": terminal(target)}
+            for source, target, item in zip(sent[0::2], sent[1::2], changes[0::2])]
 
 
 def _receipt_skeleton(change: dict, item, carried: bool, read_at: str) -> dict | None:

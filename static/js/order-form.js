@@ -48,7 +48,14 @@ function orderFields() {
     plannedStartDate: $("#planned-start").value || null,
     notes: notes.trim() ? notes : null,
     syncProductionOrderToShopify: SYNC_VALUES[$("#sync").value],
+    holdDays: holdDays(),
   };
+}
+
+// Curing days: a whole number; anything else is sent as typed, so the API's message shows at the field.
+function holdDays() {
+  const text = $("#hold-days").value.trim();
+  return text === "" ? 0 : /^[0-9]{1,3}$/.test(text) ? Number(text) : text;
 }
 
 const formState = () => JSON.stringify([orderFields(), rows().map((row) => [row.dataset.componentId || "", rowValues(row)])]);
@@ -193,6 +200,9 @@ $("#add-bom").addEventListener("click", async () => {
   const added = boms.map((bom) => addRow({
     variantId: bom.outputVariantId, title: bom.outputTitle, sku: bom.outputSku, materials: bom.lines,
   }));
+  // The BOM's curing time becomes the order's (the longest, as the API does for a BOM added by id).
+  const longest = Math.max(0, ...boms.map((bom) => bom.holdDays || 0));
+  if (longest > (Number($("#hold-days").value) || 0)) $("#hold-days").value = String(longest);
   if (added.length) {
     announce(`${added.length} ${added.length === 1 ? "row" : "rows"} added from bills of materials. Enter the planned quantities.`);
     $('[data-field="quantityPlanned"]', added[0]).focus();
@@ -228,6 +238,7 @@ function fillForm() {
   $("#notes").value = order.notes || "";
   $("#labour-cost").value = order.labourCost === null ? "" : formatForInput(order.labourCost);
   $("#overhead-cost").value = order.overheadCost === null ? "" : formatForInput(order.overheadCost);
+  $("#hold-days").value = String(order.holdDays);
   const sync = order.syncProductionOrderToShopify;
   $("#sync").value = sync === null ? "default" : String(sync);
   showProduced(inProgress());
