@@ -137,3 +137,16 @@ def test_planned_output_as_incoming_is_a_setting_decided_per_order_at_start(clie
 def test_planned_output_as_incoming_must_be_a_boolean(client, shop, value):
     body = call(client, "PUT", "/api/settings", 422, json={**SETTINGS, "plannedOutputAsIncoming": value})
     assert "plannedOutputAsIncoming" in body["error"]["details"]
+
+
+def test_an_order_whose_output_is_curing_is_reversed_only_after_release(client, shop):
+    # A reversal takes from `available`; while the output cures it is in `quality_control` instead.
+    done = complete(client, order_with_hold(client, 2))
+    assert done["reversible"] is False
+    refused = call(client, "POST", f"{ORDERS}/{done['id']}/reverse", 409)
+    assert refused["error"]["code"] == "invalid_transition" and refused["error"]["details"] == {"hold": "curing"}
+    assert call(client, "GET", f"{ORDERS}?q=PO-1-R")["items"] == []  # nothing was created
+    released = call(client, "POST", f"{ORDERS}/{done['id']}/release")
+    assert released["reversible"] is True
+    reversal = call(client, "POST", f"{ORDERS}/{done['id']}/reverse", 201)
+    assert reversal["reversalOf"] == done["id"]
