@@ -3,6 +3,7 @@ import { ApiError, api, loadLocations, pageUrl } from "./api.js";
 import { historyItems } from "./history.js";
 import { confirmReverse, drawReversalLinks } from "./order-reversal.js";
 import { drawCost } from "./order-cost.js";
+import { confirm, modalOpen, titleBar } from "./chrome.js";
 import {
   $, TYPES, UNITS, announce, clearBanner, fill, formatDate, formatQuantity, gidNumber, h, showApiError, showFlash,
   statusBadge, syncBadge, timeElement, whileBusy,
@@ -225,6 +226,7 @@ function draw() {
   drawCost(order, variantTitles());
   drawSync();
   drawReversalLinks(order);
+  titleBar({ title: order.reference }); // the actions this status allows, in the admin's title bar too
   $("#order-loading").hidden = true;
   $("#order-view").hidden = false;
 }
@@ -249,8 +251,7 @@ function watchSync() {
 }
 
 async function poll() {
-  if (busy || document.hidden || $("#cancel-dialog").open || $("#skip-dialog").open || $("#complete-dialog").open
-    || $("#reverse-dialog").open) {
+  if (busy || document.hidden || modalOpen()) {
     watchSync();
     return;
   }
@@ -369,12 +370,10 @@ function changeLine(entry) {
     ` (exactly ${signed(entry.quantity)}: Shopify counts whole units; the fraction is carried, see Remainders)`));
 }
 
-let confirming = false; // the accounts are read before the dialog opens: one dialog per click burst
+let confirming = false; // the accounts are read before the modal opens: one modal per click burst
 
 async function confirmComplete() {
-  const dialog = $("#complete-dialog");
-  if (confirming || dialog.open) return;
-  $("#complete-title").textContent = `Mark ${order.reference} complete?`;
+  if (confirming || modalOpen()) return;
   const changes = completionChanges();
   const syncs = order.syncProductionOrderToShopify === true;
   confirming = true;
@@ -394,12 +393,7 @@ async function confirmComplete() {
   $("#complete-rounding").textContent = rounded
     ? "Shopify keeps whole units: the app keeps the exact amounts per product and location and sends whole ones"
       + " (a material counts as used once opened, a product as made once whole), so later orders make up the difference." : "";
-  dialog.returnValue = "";
-  dialog.addEventListener("close", () => {
-    if (dialog.returnValue === "complete") transition("complete");
-    else $("#order-title").focus();
-  }, { once: true });
-  dialog.showModal();
+  if (await confirm("complete-dialog", { title: `Mark ${order.reference} complete?`, returnFocus: $("#order-title") })) transition("complete");
 }
 
 function cancelShopifyText() {
@@ -416,22 +410,15 @@ function cancelShopifyText() {
   return `Already sent to Shopify: ${lines.join(", ")}. That stays in Shopify (those units were made); nothing more is sent after cancelling.`;
 }
 
-function confirmCancel() {
+async function confirmCancel() {
   const count = order.components.length;
   const rows = `${count} ${count === 1 ? "component" : "components"}`;
-  $("#cancel-title").textContent = `Cancel ${order.reference}?`;
   $("#cancel-text").textContent = order.status === "draft"
     ? (count ? `This draft's ${rows} will be deleted.` : "This draft has no components.")
       + " The order stays in your list as cancelled."
     : `Its ${rows} will be kept for reference.`;
   $("#cancel-shopify").textContent = cancelShopifyText();
-  const dialog = $("#cancel-dialog");
-  dialog.returnValue = "";
-  dialog.addEventListener("close", () => {
-    if (dialog.returnValue === "cancel") transition("cancel");
-    else $("#order-title").focus();
-  }, { once: true });
-  dialog.showModal();
+  if (await confirm("cancel-dialog", { title: `Cancel ${order.reference}?`, returnFocus: $("#order-title") })) transition("cancel");
 }
 
 $("#action-start").addEventListener("click", () => transition("start"));
@@ -447,7 +434,7 @@ $("#review-batches").addEventListener("click", (event) => {
     { body: { batchId: Number(button.dataset.batch), applied } });
 });
 
-function confirmSkip() {
+async function confirmSkip() {
   const titles = variantTitles();
   // Pre-check what Shopify's refusal names: by “title”, or by GID for a variant without one.
   const error = order.sync.lastError || "";
@@ -456,16 +443,12 @@ function confirmSkip() {
   fill($("#skip-choices"), order.sync.failedVariantIds.map((variantId, index) => h("label", { class: "choice" },
     h("input", { type: "checkbox", value: variantId, id: `skip-${index}`, checked: named(variantId) }),
     " ", h("bdi", {}, titles.get(variantId) || variantId))));
-  const dialog = $("#skip-dialog");
-  dialog.returnValue = "";
-  dialog.addEventListener("close", () => {
-    const variantIds = [...document.querySelectorAll("#skip-choices input:checked")].map((input) => input.value);
-    if (dialog.returnValue === "skip" && variantIds.length) {
-      run(`/production-orders/${orderId}/sync/skip`, $("#skip-sync"),
-        "Left out; the rest of the order will be sent to Shopify again.", { body: { variantIds } });
-    } else $("#skip-sync").focus();
-  }, { once: true });
-  dialog.showModal();
+  const confirmed = await confirm("skip-dialog", { returnFocus: $("#skip-sync") });
+  const variantIds = [...document.querySelectorAll("#skip-choices input:checked")].map((input) => input.value);
+  if (confirmed && variantIds.length) {
+    run(`/production-orders/${orderId}/sync/skip`, $("#skip-sync"),
+      "Left out; the rest of the order will be sent to Shopify again.", { body: { variantIds } });
+  }
 }
 
 $("#skip-sync").addEventListener("click", confirmSkip);
