@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from .browser_support import BOTH_DATABASES, WICK, each_database, require_browser
+from .browser_support import BOTH_DATABASES, WICK, each_database, require_browser, screenshot
 
 require_browser()
 from playwright.sync_api import expect  # noqa: E402
@@ -45,6 +45,7 @@ def test_a_confirmation_is_an_in_page_modal_that_keeps_focus_inside(page, demo_s
     expect(dialog).to_have_attribute("aria-modal", "true")
     keep, cancel = dialog.get_by_role("button", name="Keep order"), dialog.get_by_role("button", name="Cancel order")
     expect(keep).to_be_focused()  # the safe choice, never the destructive one
+    screenshot(page, "chrome-modal", full_page=False)
     page.keyboard.press("Tab")
     expect(cancel).to_be_focused()
     page.keyboard.press("Tab")
@@ -94,6 +95,7 @@ def test_discarding_the_order_form_puts_its_rows_back(page, demo_site):
     expect(rows).to_have_count(2)
     expect(bar).to_be_visible()
     rows.nth(0).get_by_label("Planned quantity").fill("7")
+    screenshot(page, "chrome-save-bar", full_page=False)
     bar.get_by_role("button", name="Discard").click()
     expect(rows).to_have_count(1)
     expect(rows.nth(0).get_by_label("Planned quantity")).to_have_value("2")
@@ -112,3 +114,4 @@ def test_a_new_bom_form_shows_the_save_bar_once_typed_in_and_discard_empties_it(
     expect(name).to_have_value("")
     expect(bar).to_be_hidden()
     expect(page).to_have_url(re.compile(r"/boms/new$"))
+
