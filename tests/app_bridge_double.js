@@ -9,6 +9,7 @@
   const openModals = new Set();
   const shownSaveBars = new Set();
   let leaving = null; // the resolver of a pending leaveConfirmation()
+  let picks = []; // what the next resourcePicker() answers (set by the test: the merchant's choice)
   const record = (name, detail = {}) => calls.push({ name, ...detail });
 
   class HiddenInFrame extends HTMLElement {
@@ -48,6 +49,12 @@
       record("idToken");
       const response = await fetch(TOKEN_URL, { cache: "no-store" });
       return (await response.json()).token;
+    },
+    async resourcePicker(options = {}) {
+      record("resourcePicker", { type: options.type, multiple: options.multiple !== false });
+      const chosen = picks;
+      picks = [];
+      return chosen.length ? chosen : undefined; // App Bridge answers undefined when cancelled
     },
     toast: {
       show(message, options = {}) {
@@ -106,6 +113,10 @@
       const primary = which === "save";
       const button = [...bar.querySelectorAll("button")].find((node) => (node.getAttribute("variant") === "primary") === primary);
       button.click();
+    },
+    /** The variants the merchant will choose in the next resource picker: [{id, displayName, sku}]. */
+    pickNext(variants) {
+      picks = variants;
     },
     confirmLeave() {
       if (leaving) leaving();

@@ -83,6 +83,12 @@ def pg_embedded_site(tmp_path_factory):
             yield EmbeddedSite(site)
 
 
+@pytest.fixture
+def embedded_site(sqlite_embedded_site):
+    """The embedded app on SQLite; a module overrides it to run on both databases (each_embedded_database)."""
+    return sqlite_embedded_site
+
+
 def each_embedded_database(request):
     """For a module-scoped `embedded_site` parametrized with BOTH_DATABASES (see each_database)."""
     from shopify_app.sync import inventory_items

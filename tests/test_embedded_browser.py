@@ -105,6 +105,26 @@ def test_the_title_bar_follows_the_status_and_confirmations_are_app_bridge_modal
     assert labels(title_bar(page)) == ["Production orders"]  # read-only: no actions left
 
 
+def test_the_order_form_adds_products_from_app_bridges_resource_picker(embedded_page, embedded_site):
+    page, site = embedded_page, embedded_site
+    page.goto(in_app(site, "/orders/new"))
+    expect(page.get_by_label("Reference")).to_be_focused()
+    page.get_by_label("Reference").fill("PO-EMB-PICK")
+    page.evaluate("window.__appBridge.pickNext([{id: 'gid://shopify/ProductVariant/8003',"
+                  " displayName: 'Cotton wick - 10 pack', sku: 'DEMO-8003'}])")
+    page.get_by_role("button", name="Choose products").click()
+    row = page.locator("#components > li").nth(0)
+    expect(row.get_by_label("Planned quantity")).to_be_focused()
+    assert app_bridge_calls(page, "resourcePicker") == [{"name": "resourcePicker", "type": "variant", "multiple": True}]
+    row.get_by_label("Planned quantity").fill("3")
+    page.evaluate("window.__appBridge.clickSaveBar('order-save-bar', 'save')")
+    expect(page.get_by_role("heading", level=1)).to_have_text("PO-EMB-PICK")
+    wait_for_call(page, "toast.show", message="Production order PO-EMB-PICK created as a draft.")
+    [item] = [o for o in site.api.call("GET", "/production-orders?q=PO-EMB-PICK")["items"]]
+    [component] = site.api.order(item["id"])["components"]
+    assert (component["variantId"], component["title"], component["quantityPlanned"]) == (WICK, "Cotton wick - 10 pack", 3)
+
+
 def test_the_settings_save_bar_shows_on_edit_discards_and_saves(embedded_page, embedded_site):
     page, site = embedded_page, embedded_site
     before = site.api.put_settings(False, None)
