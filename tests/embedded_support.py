@@ -64,6 +64,10 @@ class EmbeddedSite:
         """The query the admin puts on an embedded load (and in-app links keep, minus id_token)."""
         return urlencode({"embedded": "1", "host": HOST, "shop": self.shop, **extra})
 
+    def in_app(self, path: str) -> str:
+        """`path` as an in-app link reaches it: the admin's parameters, no id_token (the data-free shell)."""
+        return f"{path}?{self.admin_query()}"
+
 
 def embedded_app(tmp_path: Path, database_url: str | None = None):
     """The app with real-mode pages (DEMO_MODE off), on a freshly migrated database."""

@@ -24,11 +24,6 @@ def embedded_site(request):
     yield from each_embedded_database(request)
 
 
-def in_app(site, path: str) -> str:
-    """`path` as an in-app link reaches it: the admin's parameters, no id_token."""
-    return f"{path}?{site.admin_query()}"
-
-
 def title_bar(page) -> dict:
     return page.evaluate("window.__appBridge.titleBar()")
 
@@ -68,7 +63,7 @@ def test_the_title_bar_follows_the_status_and_confirmations_are_app_bridge_modal
     page, site = embedded_page, embedded_site
     order = site.api.create_order("PO-EMB-1", [{"variantId": WICK, "title": "Cotton wick - 10 pack", "quantityPlanned": 2}],
                                   syncProductionOrderToShopify=False)
-    page.goto(in_app(site, f"/orders/{order['id']}"))
+    page.goto(site.in_app(f"/orders/{order['id']}"))
     expect(page.locator("#order-status")).to_have_text("Draft")
     bar = title_bar(page)
     assert bar["title"] == "PO-EMB-1"
@@ -107,7 +102,7 @@ def test_the_title_bar_follows_the_status_and_confirmations_are_app_bridge_modal
 
 def test_the_order_form_adds_products_from_app_bridges_resource_picker(embedded_page, embedded_site):
     page, site = embedded_page, embedded_site
-    page.goto(in_app(site, "/orders/new"))
+    page.goto(site.in_app("/orders/new"))
     expect(page.get_by_label("Reference")).to_be_focused()
     page.get_by_label("Reference").fill("PO-EMB-PICK")
     page.evaluate("window.__appBridge.pickNext([{id: 'gid://shopify/ProductVariant/8003',"
@@ -128,7 +123,7 @@ def test_the_order_form_adds_products_from_app_bridges_resource_picker(embedded_
 def test_the_settings_save_bar_shows_on_edit_discards_and_saves(embedded_page, embedded_site):
     page, site = embedded_page, embedded_site
     before = site.api.put_settings(False, None)
-    page.goto(in_app(site, "/settings"))
+    page.goto(site.in_app("/settings"))
     sync_default = page.get_by_label("Update Shopify inventory from production orders by default")
     expect(sync_default).not_to_be_checked()
     assert app_bridge_calls(page, "saveBar.show") == []  # loading the form is not an edit
@@ -151,7 +146,7 @@ def test_the_settings_save_bar_shows_on_edit_discards_and_saves(embedded_page, e
 def test_the_order_form_save_bar_discards_saves_and_asks_before_leaving(embedded_page, embedded_site):
     page, site = embedded_page, embedded_site
     order = site.api.create_order("PO-EMB-FORM", notes="before")
-    page.goto(in_app(site, f"/orders/{order['id']}/edit"))
+    page.goto(site.in_app(f"/orders/{order['id']}/edit"))
     notes = page.get_by_label("Notes")
     expect(notes).to_have_value("before")
 
@@ -179,7 +174,7 @@ def test_the_bom_form_save_bar_and_the_delete_confirmation(embedded_page, embedd
     bom = site.api.call("POST", "/boms", {
         "name": "Embedded BOM", "outputVariantId": "gid://shopify/ProductVariant/8001", "outputTitle": "Candle",
         "lines": [{"variantId": WICK, "title": "Cotton wick - 10 pack", "quantityPerUnit": 1}]}, expect=(201,))
-    page.goto(in_app(site, f"/boms/{bom['id']}"))
+    page.goto(site.in_app(f"/boms/{bom['id']}"))
     name = page.get_by_label("Name")
     expect(name).to_have_value("Embedded BOM")
     assert labels(title_bar(page)) == ["Bills of materials", "Delete"]
@@ -194,7 +189,7 @@ def test_the_bom_form_save_bar_and_the_delete_confirmation(embedded_page, embedd
     expect(page).to_have_url(re.compile(r"/boms\?"))
     wait_for_call(page, "toast.show", message="Bill of materials Embedded BOM, renamed saved.")
 
-    page.goto(in_app(site, f"/boms/{bom['id']}"))
+    page.goto(site.in_app(f"/boms/{bom['id']}"))
     expect(page.get_by_label("Name")).to_have_value("Embedded BOM, renamed")
     page.evaluate("window.__appBridge.clickTitleBar('Delete')")
     wait_for_call(page, "modal.show", id="delete-dialog", title="Delete Embedded BOM, renamed?")

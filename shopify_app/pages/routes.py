@@ -38,13 +38,13 @@ def page(view):
     def wrapper(**kwargs):
         result = authenticate_page_load()
         if isinstance(result, AdminShell):
-            g.page_shop, g.page_shop_domain = None, result.shop_domain
+            g.page_shop_domain = result.shop_domain  # validated only: the shell shows nothing of the shop
             return view(**kwargs)
         if result is not None and not isinstance(result, Shop):
             return result  # a redirect (bounce for a fresh token, or the code-grant install)
         if result is None and not current_app.config.get("DEMO_MODE"):
             return render_template("home.html")
-        g.page_shop, g.page_shop_domain = result, result.domain if result else None
+        g.page_shop_domain = result.domain if result else None
         return view(**kwargs)
 
     return wrapper

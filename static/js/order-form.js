@@ -50,7 +50,6 @@ function orderFields() {
   };
 }
 
-
 /** Each row's quantities read in the merchant's locale: {planned, produced} strings or errors. */
 function quantities(row) {
   const values = rowValues(row);
