@@ -8,6 +8,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from .admin_api.errors import ReauthRequired, ShopifyError
+from .auth.page_load import admin_shop_of_query
 from .errors import AppError, ServiceUnavailable, Unauthorized
 from .extensions import db
 
@@ -23,8 +24,12 @@ def _render(error: AppError):
     if request.path.startswith(JSON_PREFIXES):
         response = jsonify(error.to_dict())
     else:  # a person in a browser (install, callback, pages): a page, not JSON
-        # With a verified shop the page is shown inside its admin: App Bridge, like every page there.
-        in_admin = bool(g.get("csp_shop"))
+        # With a verified shop, or the admin's parameters (an in-app link to a page that failed or
+        # does not exist), the page is shown inside the admin: App Bridge, like every page there,
+        # and framed by that shop's admin rather than a blank frame. Demo mode never loads it.
+        if not g.get("csp_shop") and not current_app.config.get("DEMO_MODE"):
+            g.csp_shop = admin_shop_of_query()
+        in_admin = bool(g.get("csp_shop")) and not current_app.config.get("DEMO_MODE")
         response = render_template("error.html", error=error,
                                    api_key=current_app.config["SHOPIFY_API_KEY"] if in_admin else None)
         response = current_app.make_response(response)

@@ -257,10 +257,10 @@ def demo_site(tmp_path_factory):
         yield site
 
 
-@pytest.fixture(scope="session")
-def pg_demo_site(tmp_path_factory):
-    """The demo on a PostgreSQL database of its own (created here, dropped at the end), for the whole
-    session; skipped when the server is unreachable unless REQUIRE_POSTGRES=1."""
+@contextmanager
+def fresh_postgres_database():
+    """The URL of a PostgreSQL database of its own, dropped at the end; skipped when the server is
+    unreachable unless REQUIRE_POSTGRES=1."""
     from sqlalchemy import text
 
     from .conftest import PG_ADMIN_URL, _postgres_or_skip
@@ -270,13 +270,20 @@ def pg_demo_site(tmp_path_factory):
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        app = migrated_demo_app(tmp_path_factory.mktemp("browser-demo-pg"), PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name)
-        with served_demo(app) as site:
-            yield site
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_demo_site(tmp_path_factory):
+    """The demo on a PostgreSQL database of its own (created here, dropped at the end), for the whole session."""
+    with fresh_postgres_database() as url:
+        app = migrated_demo_app(tmp_path_factory.mktemp("browser-demo-pg"), url)
+        with served_demo(app) as site:
+            yield site
 
 
 BOTH_DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
@@ -353,17 +360,18 @@ def page_watch():
     return PageWatch()
 
 
-@pytest.fixture
-def page(chromium, demo_site, page_watch):
-    """A fresh browser context (1280×800) on the demo site; non-loopback requests are aborted.
-
-    At teardown, any console error, uncaught exception or attempted outside request fails the test.
-    """
-    context = chromium.new_context(viewport=VIEWPORT, base_url=demo_site.url, locale="en-US",
+@contextmanager
+def watched_page(chromium, base_url: str, page_watch: PageWatch, answer=None):
+    """A fresh browser context (1280×800) on `base_url`; non-loopback requests are aborted unless
+    `answer(route)` fulfilled them (it returns True then). At the end, any console error, uncaught
+    exception or attempted outside request fails the test."""
+    context = chromium.new_context(viewport=VIEWPORT, base_url=base_url, locale="en-US",
                                    timezone_id="UTC", reduced_motion="reduce")
 
     def loopback_only(route):
         url = route.request.url
+        if answer is not None and answer(route):
+            return
         if urlsplit(url).scheme in ("data", "blob") or urlsplit(url).hostname in LOOPBACK_HOSTS:
             route.continue_()
         else:
@@ -380,6 +388,13 @@ def page(chromium, demo_site, page_watch):
     finally:
         context.close()
     page_watch.assert_clean()
+
+
+@pytest.fixture
+def page(chromium, demo_site, page_watch):
+    """A fresh browser context on the demo site, watched (see `watched_page`)."""
+    with watched_page(chromium, demo_site.url, page_watch) as browser_page:
+        yield browser_page
 
 
 def screenshot(page, name: str, *, full_page: bool = True) -> Path:

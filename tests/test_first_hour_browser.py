@@ -323,7 +323,14 @@ def test_a_save_is_all_or_nothing_and_leaving_with_changes_asks_first(page, demo
     saved = demo_site.api.order(order["id"])
     assert (saved["notes"], saved["version"], len(saved["components"])) == ("before", order["version"], 1)
 
-    # Leaving with unsaved changes asks; staying keeps the form.
+    # Leaving with unsaved changes asks: an in-app link with the app's own modal (App Bridge's leave
+    # confirmation inside the admin), anything else through the browser; staying keeps the form.
+    page.get_by_role("navigation", name="App").get_by_role("link", name="Settings").click()
+    leave = page.get_by_role("dialog", name="Leave page with unsaved changes?")
+    expect(leave.get_by_role("button", name="Stay")).to_be_focused()
+    leave.get_by_role("button", name="Stay").click()
+    expect(leave).to_be_hidden()
+    expect(page).to_have_url(re.compile(rf"/orders/{order['id']}/edit$"))
     asked = []
 
     def answer(dialog):
@@ -331,7 +338,7 @@ def test_a_save_is_all_or_nothing_and_leaving_with_changes_asks_first(page, demo
         dialog.dismiss()
 
     page.on("dialog", answer)
-    page.get_by_role("navigation", name="App").get_by_role("link", name="Settings").click()
+    page.evaluate("window.location.assign('/settings')")
     page.wait_for_timeout(300)
     assert asked == ["beforeunload"]
     expect(page).to_have_url(re.compile(rf"/orders/{order['id']}/edit$"))

@@ -145,13 +145,20 @@ GRANT = {"access_token": "shpat_page_load", "scope": SCOPES, "expires_in": 3600,
 # ------------------------------------------------------------------ no or stale id_token: bounce
 
 
-def test_an_embedded_load_without_id_token_bounces_with_the_original_query(app):
+def test_an_in_app_link_without_id_token_renders_the_shell_at_once_with_no_bounce(app):
+    """One document load per navigation (SPEC §7): the shell needs no token; its API calls carry App Bridge's."""
     with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
-        response = send(app, "/", EMBEDDED_QUERY)
+        response = send(app, "/", EMBEDDED_QUERY)  # the shop is not even installed: the shell holds no shop data
         assert len(rsps.calls) == 0
-    location = assert_bounce(response, EMBEDDED_QUERY)
+    assert response.status_code == 200, response.headers.get("Location")
+    assert response.mimetype == "text/html"
+    assert_loads_app_bridge(response)
+    assert response.headers["Content-Security-Policy"] == csp_for(SHOP)
+    assert shop_count(SHOP) == 0
 
-    # The bounce page itself: only App Bridge, framed by this shop's admin only.
+
+def test_the_bounce_page_still_serves_app_bridge_framed_by_the_shop(app):
+    location = assert_bounce(send(app, "/", EMBEDDED_QUERY + [("id_token", "not.a.jwt")]), EMBEDDED_QUERY)
     bounce = send(app, location)
     assert bounce.status_code == 200
     assert bounce.mimetype == "text/html"
@@ -345,6 +352,7 @@ def test_every_html_response_carries_a_frame_ancestors_policy_and_never_a_wildca
     # The verified or validated shop where there is one; 'none' where there is not.
     assert seen[0].headers["Content-Security-Policy"] == CSP_NONE
     assert seen[1].headers["Content-Security-Policy"] == CSP_NONE
+    assert seen[3].headers["Content-Security-Policy"] == csp_for(SHOP)  # the shell of an in-app link
     assert seen[4].headers["Content-Security-Policy"] == csp_for(SHOP)
     assert seen[7].headers["Content-Security-Policy"] == csp_for(SHOP)
     assert seen[8].headers["Content-Security-Policy"] == CSP_NONE

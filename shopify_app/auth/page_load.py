@@ -1,16 +1,19 @@
 """Authenticating a document request of the embedded app (the admin loads our page in its iframe).
 
 Shopify adds `id_token` (a session token) to the URL of an embedded page load. A valid one names
-the shop (installing the app by token exchange if needed); a missing or stale one sends the page
-through the session-token bounce page, where App Bridge fetches a fresh token and reloads.
+the shop (installing the app by token exchange if needed); a stale one sends the page through the
+session-token bounce page, where App Bridge fetches a fresh token and reloads. An in-app link
+carries the admin's parameters but no token: it gets the data-free shell at once (one document load,
+no bounce), and App Bridge hands the shell's scripts a session token for every API call.
 """
 
+from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
 from flask import g, redirect, request, url_for
 
 from ..errors import Unauthorized
-from ..shops.domains import valid_shop_domain
+from ..shops.domains import is_shop_domain, valid_shop_domain
 from ..shops.models import Shop
 from ..shops.scoping import set_identity
 from .session_token import decode_session_token
@@ -19,6 +22,13 @@ from .token_exchange import TokenExchangeFailed, shop_for_session_token
 # Marks the reload after a bounce for a refused exchange, so a second refusal shows an error page
 # instead of bouncing forever.
 EXCHANGE_RETRIED = "exchange_retried"
+
+
+@dataclass(frozen=True)
+class AdminShell:
+    """An in-app navigation inside the admin: render the shell for `shop_domain` (validated, not verified)."""
+
+    shop_domain: str
 
 
 def _query_without(*names: str) -> list[tuple[str, str]]:
@@ -58,8 +68,8 @@ def _shop_of_session_token(id_token: str):
     return shop
 
 
-def authenticate_page_load() -> Shop | object | None:
-    """The verified shop of this page load, a redirect to follow first, or None (no Shopify context)."""
+def authenticate_page_load() -> Shop | AdminShell | object | None:
+    """The verified shop of this page load, the shell of an in-app link, a redirect, or None (no Shopify context)."""
     shop_param = request.args.get("shop")
     if shop_param:
         shop_param = valid_shop_domain(shop_param)  # a `shop` that is not one is 400, wherever it comes
@@ -68,9 +78,24 @@ def authenticate_page_load() -> Shop | object | None:
         return _shop_of_session_token(id_token)
     if shop_param:
         if request.args.get("embedded") == "1":
-            return bounce_response()
+            # An in-app link: no bounce. The shell holds no shop data and renders nothing from the
+            # database; what it shows comes from /api calls that carry App Bridge's session token,
+            # which is verified there. So the unverified `shop` may name who frames the shell
+            # (frame-ancestors): it is a validated myshopify.com domain, so only that shop's admin
+            # (or admin.shopify.com) can frame it, never an arbitrary site; and a shell framed by the
+            # wrong shop's admin shows nothing, because App Bridge's tokens name the real shop.
+            g.csp_shop = shop_param
+            return AdminShell(shop_param)
         # Opened outside the admin: install (or reconnect) through the code grant.
         return redirect(url_for("auth.install", shop=shop_param))
+    return None
+
+
+def admin_shop_of_query() -> str | None:
+    """The validated `shop` of a load carrying the admin's parameters (embedded=1), else None; never raises."""
+    shop = request.args.get("shop")
+    if request.args.get("embedded") == "1" and is_shop_domain(shop):
+        return shop.lower()
     return None
 
 

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, g, render_template, request, url_for
 
-from ..auth.page_load import authenticate_page_load
+from ..auth.page_load import AdminShell, authenticate_page_load
 from ..shops.models import Shop
 
 bp = Blueprint("pages", __name__)
@@ -37,21 +37,24 @@ def page(view):
     @functools.wraps(view)
     def wrapper(**kwargs):
         result = authenticate_page_load()
+        if isinstance(result, AdminShell):
+            g.page_shop_domain = result.shop_domain  # validated only: the shell shows nothing of the shop
+            return view(**kwargs)
         if result is not None and not isinstance(result, Shop):
             return result  # a redirect (bounce for a fresh token, or the code-grant install)
         if result is None and not current_app.config.get("DEMO_MODE"):
             return render_template("home.html")
-        g.page_shop = result
+        g.page_shop_domain = result.domain if result else None
         return view(**kwargs)
 
     return wrapper
 
 
-def _embed_query(shop: Shop | None, demo: bool) -> str:
-    """What in-app links carry inside the admin, so their load can get a fresh session token."""
-    if shop is None or demo:
+def _embed_query(shop_domain: str | None, demo: bool) -> str:
+    """What in-app links carry inside the admin: enough for App Bridge and for the shell's frame-ancestors."""
+    if shop_domain is None or demo:
         return ""
-    params = {"embedded": "1", "shop": shop.domain}  # the verified shop, never the query's
+    params = {"embedded": "1", "shop": shop_domain}  # verified, or validated as a myshopify.com domain
     host = request.args.get("host", "")
     if _HOST.match(host):
         params["host"] = host
@@ -68,9 +71,8 @@ def _boms_url() -> str | None:
 
 def render_page(template: str, active: str, **context):
     """A page of the app: App Bridge and its nav menu inside the admin, a demo banner in demo mode."""
-    shop = g.page_shop
     demo = bool(current_app.config.get("DEMO_MODE"))
-    embed_query = _embed_query(shop, demo)
+    embed_query = _embed_query(g.page_shop_domain, demo)
 
     def page_url(endpoint: str, **values) -> str:
         url = url_for(endpoint, **values)
@@ -88,7 +90,7 @@ def render_page(template: str, active: str, **context):
         shop_domain = DEMO_SHOP
         nav.append(("inventory", "Demo inventory", url_for("pages.demo_inventory")))
     else:
-        shop_domain = shop.domain
+        shop_domain = g.page_shop_domain
     return render_template(
         template, active=active, nav=nav, demo=demo, embedded=not demo, shop_domain=shop_domain,
         api_key=current_app.config["SHOPIFY_API_KEY"], embed_query=embed_query, page_url=page_url, **context,

@@ -2,6 +2,7 @@
 // every line). Errors come back keyed by JSON path (name, outputVariantId, lines[i].variantId, …)
 // and are shown next to their fields.
 import { ApiError, Decimal, api, pageUrl } from "./api.js";
+import { confirm, leave, saveBar, titleBar } from "./chrome.js";
 import { addLine, lineValues, lines, renumber } from "./boms-lines.js";
 import { normalDecimal, normalVariant } from "./ui.js";
 import { pickVariants, pickerAvailable } from "./picker.js";
@@ -85,7 +86,17 @@ async function save() {
   const body = requestBody();
   const saved = bom ? await api("PATCH", `/boms/${bom.id}`, { body }) : await api("POST", "/boms", { body });
   flashNext(`Bill of materials ${saved.name} ${bom ? "saved" : "created"}${saved.active ? "" : " (inactive)"}.`);
-  window.location.assign(pageUrl("/boms"));
+  leave(pageUrl("/boms"));
+}
+
+/** Discard: the form as loaded (a new bill of materials: empty). */
+function discard() {
+  clearBanner();
+  clearFieldErrors(form);
+  for (const row of lines()) row.remove();
+  if (bom) fillForm();
+  else form.reset();
+  renumber();
 }
 
 form.addEventListener("submit", async (event) => {
@@ -109,7 +120,7 @@ async function deleteBom() {
   try {
     await whileBusy(buttons(), () => api("DELETE", `/boms/${bom.id}`));
     flashNext(`Bill of materials ${bom.name} deleted. Production orders that used it keep their materials.`);
-    window.location.assign(pageUrl("/boms"));
+    leave(pageUrl("/boms"));
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     if (error.status === 404) {
@@ -124,15 +135,8 @@ async function deleteBom() {
   }
 }
 
-function confirmDelete() {
-  fill($("#delete-title"), "Delete ", merchant(bom.name), "?");
-  const dialog = $("#delete-dialog");
-  dialog.returnValue = "";
-  dialog.addEventListener("close", () => {
-    if (dialog.returnValue === "delete") deleteBom();
-    else $("#delete-bom").focus();
-  }, { once: true });
-  dialog.showModal();
+async function confirmDelete() {
+  if (await confirm("delete-dialog", { title: `Delete ${isolate(bom.name)}?`, returnFocus: $("#delete-bom") })) deleteBom();
 }
 
 // ------------------------------------------------------------------ choosing products
@@ -219,6 +223,7 @@ function fillForm() {
   fill($("#form-title"), "Edit ", merchant(bom.name));
   document.title = `Edit ${isolate(bom.name)} · Production orders`;
   fill($("#bom-status"), badge(ACTIVE[bom.active]));
+  titleBar({ title: `Edit ${isolate(bom.name)}` });
 }
 
 async function start() {
@@ -228,6 +233,7 @@ async function start() {
     $("#pick-lines").hidden = true;
   }
   if (bomId === null) {
+    changes.markClean();
     $("#name").focus();
     return;
   }
@@ -247,8 +253,11 @@ async function start() {
   fillForm();
   $("#delete-bom").hidden = false;
   $("#delete-bom").addEventListener("click", confirmDelete);
+  titleBar();
   form.hidden = false;
+  changes.markClean();
   $("#name").focus();
 }
 
+const changes = saveBar(form, { onDiscard: discard });
 start();

@@ -5,6 +5,7 @@ import { confirmReverse, drawReversalLinks } from "./order-reversal.js";
 import { drawCost } from "./order-cost.js";
 import { drawAvailability } from "./order-availability.js";
 import { confirmRelease, drawHold } from "./order-hold.js";
+import { confirm, modalOpen, titleBar } from "./chrome.js";
 import {
   $, TYPES, UNITS, announce, clearBanner, commaList, fill, formatDate, formatQuantity, gidNumber, h, isolate, merchant, quoted, showApiError,
   showFlash, statusBadge, syncBadge, timeElement, whileBusy,
@@ -232,6 +233,7 @@ function draw() {
   drawSync();
   drawReversalLinks(order);
   drawHold(order);
+  titleBar({ title: isolate(order.reference) }); // the actions this status allows, in the admin's title bar too
   $("#order-loading").hidden = true;
   $("#order-view").hidden = false;
 }
@@ -256,8 +258,7 @@ function watchSync() {
 }
 
 async function poll() {
-  if (busy || document.hidden || $("#cancel-dialog").open || $("#skip-dialog").open || $("#complete-dialog").open
-    || $("#reverse-dialog").open || $("#release-dialog").open) {
+  if (busy || document.hidden || modalOpen()) {
     watchSync();
     return;
   }
@@ -378,12 +379,10 @@ function changeLine(entry) {
     ` (exactly ${signed(entry.quantity)}: Shopify counts whole units; the fraction is carried, see Remainders)`));
 }
 
-let confirming = false; // the accounts are read before the dialog opens: one dialog per click burst
+let confirming = false; // the accounts are read before the modal opens: one modal per click burst
 
 async function confirmComplete() {
-  const dialog = $("#complete-dialog");
-  if (confirming || dialog.open) return;
-  fill($("#complete-title"), "Mark ", merchant(order.reference), " complete?");
+  if (confirming || modalOpen()) return;
   const changes = completionChanges();
   const syncs = order.syncProductionOrderToShopify === true;
   confirming = true;
@@ -403,12 +402,7 @@ async function confirmComplete() {
   $("#complete-rounding").textContent = rounded
     ? "Shopify keeps whole units: the app keeps the exact amounts per product and location and sends whole ones"
       + " (a material counts as used once opened, a product as made once whole), so later orders make up the difference." : "";
-  dialog.returnValue = "";
-  dialog.addEventListener("close", () => {
-    if (dialog.returnValue === "complete") transition("complete");
-    else $("#order-title").focus();
-  }, { once: true });
-  dialog.showModal();
+  if (await confirm("complete-dialog", { title: `Mark ${isolate(order.reference)} complete?`, returnFocus: $("#order-title") })) transition("complete");
 }
 
 function cancelShopifyText() {
@@ -425,22 +419,15 @@ function cancelShopifyText() {
   return ["Already sent to Shopify: ", commaList(lines), ". That stays in Shopify (those units were made); nothing more is sent after cancelling."];
 }
 
-function confirmCancel() {
+async function confirmCancel() {
   const count = order.components.length;
   const rows = `${count} ${count === 1 ? "component" : "components"}`;
-  fill($("#cancel-title"), "Cancel ", merchant(order.reference), "?");
   $("#cancel-text").textContent = order.status === "draft"
     ? (count ? `This draft's ${rows} will be deleted.` : "This draft has no components.")
       + " The order stays in your list as cancelled."
     : `Its ${rows} will be kept for reference.`;
   fill($("#cancel-shopify"), cancelShopifyText());
-  const dialog = $("#cancel-dialog");
-  dialog.returnValue = "";
-  dialog.addEventListener("close", () => {
-    if (dialog.returnValue === "cancel") transition("cancel");
-    else $("#order-title").focus();
-  }, { once: true });
-  dialog.showModal();
+  if (await confirm("cancel-dialog", { title: `Cancel ${isolate(order.reference)}?`, returnFocus: $("#order-title") })) transition("cancel");
 }
 
 $("#action-start").addEventListener("click", () => transition("start"));
@@ -458,7 +445,7 @@ $("#review-batches").addEventListener("click", (event) => {
     { body: { batchId: Number(button.dataset.batch), applied } });
 });
 
-function confirmSkip() {
+async function confirmSkip() {
   const titles = variantTitles();
   // Pre-check what Shopify's refusal names: by “title”, or by GID for a variant without one.
   const error = order.sync.lastError || "";
@@ -467,16 +454,12 @@ function confirmSkip() {
   fill($("#skip-choices"), order.sync.failedVariantIds.map((variantId, index) => h("label", { class: "choice" },
     h("input", { type: "checkbox", value: variantId, id: `skip-${index}`, checked: named(variantId) }),
     " ", h("bdi", {}, titles.get(variantId) || variantId))));
-  const dialog = $("#skip-dialog");
-  dialog.returnValue = "";
-  dialog.addEventListener("close", () => {
-    const variantIds = [...document.querySelectorAll("#skip-choices input:checked")].map((input) => input.value);
-    if (dialog.returnValue === "skip" && variantIds.length) {
-      run(`/production-orders/${orderId}/sync/skip`, $("#skip-sync"),
-        "Left out; the rest of the order will be sent to Shopify again.", { body: { variantIds } });
-    } else $("#skip-sync").focus();
-  }, { once: true });
-  dialog.showModal();
+  const confirmed = await confirm("skip-dialog", { returnFocus: $("#skip-sync") });
+  const variantIds = [...document.querySelectorAll("#skip-choices input:checked")].map((input) => input.value);
+  if (confirmed && variantIds.length) {
+    run(`/production-orders/${orderId}/sync/skip`, $("#skip-sync"),
+      "Left out; the rest of the order will be sent to Shopify again.", { body: { variantIds } });
+  }
 }
 
 $("#skip-sync").addEventListener("click", confirmSkip);

@@ -4,6 +4,7 @@
 import { ApiError, Decimal, api, loadLocations, pageUrl } from "./api.js";
 import { addRow, renumber, rowMaterials, rowValues, rows, showProduced } from "./component-rows.js";
 import { lockForReversal } from "./order-reversal.js";
+import { leave, saveBar, titleBar } from "./chrome.js";
 import { formatForInput, parseQuantity } from "./numbers.js";
 import { pickBoms, pickVariants, pickerAvailable } from "./picker.js";
 import {
@@ -18,8 +19,6 @@ const SYNC_VALUES = { default: null, true: true, false: false };
 
 let order = null; // the server's copy while editing; its version goes into If-Match
 let saving = false;
-let savedState = null; // what the form held when loaded or last saved, to know whether leaving loses work
-let leaving = false;
 
 const inProgress = () => Boolean(order && order.status === "in_progress");
 
@@ -57,9 +56,6 @@ function holdDays() {
   const text = $("#hold-days").value.trim();
   return text === "" ? 0 : /^[0-9]{1,3}$/.test(text) ? Number(text) : text;
 }
-
-const formState = () => JSON.stringify([orderFields(), rows().map((row) => [row.dataset.componentId || "", rowValues(row)])]);
-const dirty = () => savedState !== null && formState() !== savedState;
 
 /** Each row's quantities read in the merchant's locale: {planned, produced} strings or errors. */
 function quantities(row) {
@@ -128,26 +124,25 @@ async function save() {
   const components = rows().map(rowBody);
   if (!order) {
     const created = await api("POST", "/production-orders", { body: { ...orderFields(), components } });
-    leaving = true;
     flashNext(`Production order ${created.reference} created as a draft.`);
-    window.location.assign(pageUrl(`/orders/${created.id}`));
+    leave(pageUrl(`/orders/${created.id}`));
     return;
   }
   // One request: the fields and every row, saved together or not at all.
   order = await api("PATCH", `/production-orders/${order.id}`, { body: { ...orderFields(), components }, version: order.version });
-  leaving = true;
   flashNext(`Production order ${order.reference} saved.`);
-  window.location.assign(pageUrl(`/orders/${order.id}`));
+  leave(pageUrl(`/orders/${order.id}`));
 }
 
-window.addEventListener("beforeunload", (event) => {
-  if (leaving || !dirty()) return;
-  event.preventDefault();
-  event.returnValue = ""; // the browser asks "Leave site? Changes you made may not be saved."
-});
-$("#cancel-link").addEventListener("click", () => {
-  leaving = true; // Discard says it: the merchant chose to drop the changes
-});
+/** Discard: the form as loaded (a new order: empty). */
+function discard() {
+  clearBanner();
+  clearFieldErrors(form);
+  for (const row of rows()) row.remove();
+  if (order) fillForm();
+  else form.reset();
+  renumber();
+}
 
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
@@ -242,7 +237,7 @@ function fillForm() {
   const sync = order.syncProductionOrderToShopify;
   $("#sync").value = sync === null ? "default" : String(sync);
   showProduced(inProgress());
-  if (inProgress()) {
+  if (inProgress() && $("#sync-default-option")) {
     $("#sync-default-option").remove(); // once started, the order has its own setting
     $("#produced-help").hidden = false;
     $("#components-help").hidden = true;
@@ -251,6 +246,7 @@ function fillForm() {
   if (order.reversalOf) lockForReversal(order);
   fill($("#form-title"), "Edit ", merchant(order.reference));
   document.title = `Edit ${isolate(order.reference)} · Production orders`;
+  titleBar({ title: `Edit ${isolate(order.reference)}` });
 }
 
 async function start() {
@@ -259,7 +255,7 @@ async function start() {
   const locations = loadLocations();
   if (orderId === null) {
     fillLocations(await locations, null);
-    savedState = formState();
+    changes.markClean();
     $("#reference").focus();
     return;
   }
@@ -286,8 +282,9 @@ async function start() {
   fillLocations(await locations, order.locationId);
   fillForm();
   form.hidden = false;
-  savedState = formState();
+  changes.markClean();
   $("#reference").focus();
 }
 
+const changes = saveBar(form, { onDiscard: discard });
 start();

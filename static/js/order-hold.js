@@ -1,5 +1,6 @@
 // Shopify's inventory states on the order page (SPEC §10): whether the planned output shows as
 // incoming, the curing hold (held until / released), and the "Release for sale…" confirmation.
+import { confirm } from "./chrome.js";
 import { $, fill, formatDate, merchant, timeElement } from "./ui.js";
 
 /** The Details rows for incoming and curing, and the Release button while output is held. */
@@ -20,17 +21,11 @@ export function drawHold(order) {
 }
 
 /** Ask before releasing early; `release()` runs when the merchant confirms. */
-export function confirmRelease(order, release) {
+export async function confirmRelease(order, release) {
   const until = formatDate(order.hold.until.slice(0, 10));
   fill($("#release-text"), "The output of ", merchant(order.reference), ` cures until ${until}. `,
     order.syncProductionOrderToShopify === true
       ? "Releasing now moves it from quality control to available in Shopify, so it can be sold straight away."
       : "Releasing now marks it ready for sale.");
-  const dialog = $("#release-dialog");
-  dialog.returnValue = "";
-  dialog.addEventListener("close", () => {
-    if (dialog.returnValue === "release") release();
-    else $("#order-title").focus();
-  }, { once: true });
-  dialog.showModal();
+  if (await confirm("release-dialog", { returnFocus: $("#order-title") })) release();
 }

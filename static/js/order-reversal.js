@@ -1,6 +1,7 @@
 // Reversals (SPEC §11) on the order pages: the links both ways, the "Reverse…" confirmation with a
 // preview of what the reversal will send, and the edit form of a reversal (quantities only).
 import { api, pageUrl } from "./api.js";
+import { confirm } from "./chrome.js";
 import { $, $$, TYPES, UNITS, commaList, fill, flashNext, formatQuantity, h, merchant, showApiError, whileBusy } from "./ui.js";
 
 const orderLink = (id, reference) => h("a", { href: pageUrl(`/orders/${id}`) }, merchant(reference));
@@ -52,10 +53,9 @@ const changeLine = (entry) => h("li", {}, `${entry.quantity > 0 ? "+" : "−"}${
   + `${entry.unit ? `${UNITS[entry.unit] || entry.unit} ` : ""}`, merchant(entry.title));
 
 /** "Reverse…": explain what the reversal will hold and send, then create it and open it. */
-export function confirmReverse(order, locationName) {
+export async function confirmReverse(order, locationName) {
   const { rows, changes } = reversalChanges(order);
   const flipped = TYPES[order.type === "assembly" ? "disassembly" : "assembly"].toLowerCase();
-  fill($("#reverse-title"), "Reverse ", merchant(order.reference), "?");
   fill($("#reverse-text"), `A draft ${flipped} order is created, linked to `, merchant(order.reference), ", for what no earlier ",
     "reversal covers: ", commaList(rows), ". You can lower the quantities before you start it (a partial reversal).");
   const syncs = order.syncProductionOrderToShopify === true;
@@ -66,23 +66,15 @@ export function confirmReverse(order, locationName) {
   fill($("#reverse-changes"), syncs ? changes.map(changeLine) : []);
   $("#reverse-changes").hidden = !syncs;
   $("#reverse-rounding").hidden = !syncs || changes.every((entry) => Number.isInteger(entry.quantity));
-  const dialog = $("#reverse-dialog");
-  dialog.returnValue = "";
-  dialog.addEventListener("close", async () => {
-    if (dialog.returnValue !== "reverse") {
-      $("#order-title").focus();
-      return;
-    }
-    try {
-      const reversal = await whileBusy([$("#action-reverse")], () =>
-        api("POST", `/production-orders/${order.id}/reverse`, { version: order.version }));
-      flashNext(`Reversal ${reversal.reference} created as a draft. Edit it to reverse less, then start and complete it.`);
-      window.location.assign(pageUrl(`/orders/${reversal.id}`));
-    } catch (error) {
-      showApiError(error);
-    }
-  }, { once: true });
-  dialog.showModal();
+  if (!(await confirm("reverse-dialog", { title: `Reverse ${isolate(order.reference)}?`, returnFocus: $("#order-title") }))) return;
+  try {
+    const reversal = await whileBusy([$("#action-reverse")], () =>
+      api("POST", `/production-orders/${order.id}/reverse`, { version: order.version }));
+    flashNext(`Reversal ${reversal.reference} created as a draft. Edit it to reverse less, then start and complete it.`);
+    window.location.assign(pageUrl(`/orders/${reversal.id}`));
+  } catch (error) {
+    showApiError(error);
+  }
 }
 
 /** The edit form of a reversal: only quantities, reference, date and notes can change. */

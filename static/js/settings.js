@@ -1,8 +1,10 @@
 // The settings screen: default sync, default location, sync mode. PUT replaces all three at once.
 import { ApiError, api, loadLocations } from "./api.js";
+import { saveBar } from "./chrome.js";
 import { $, announce, clearBanner, clearFieldErrors, h, showApiError, whileBusy } from "./ui.js";
 
 const form = $("#settings-form");
+let saved = null; // the shop's settings as last loaded or saved: Discard puts them back
 
 function fillLocations(locations, current) {
   const select = $("#default-location");
@@ -22,6 +24,8 @@ function warnAboutLocation() {
 }
 
 function show(settings) {
+  saved = settings;
+  $("#default-location").value = settings.defaultLocationId || "";
   $("#sync-default").checked = settings.syncProductionOrdersToShopifyByDefault;
   $("#planned-incoming").checked = settings.plannedOutputAsIncoming;
   const mode = form.querySelector(`input[name="syncMode"][value="${settings.syncMode}"]`);
@@ -51,6 +55,7 @@ form.addEventListener("submit", async (event) => {
   };
   try {
     await whileBusy($("#save-settings"), async () => show(await api("PUT", "/settings", { body })));
+    changes.markClean();
     announce($("#no-location-warning").hidden ? "Settings saved."
       : "Settings saved. Orders without a location will not start until you choose one.");
   } catch (error) {
@@ -69,6 +74,14 @@ async function start() {
   fillLocations(locations, settings.defaultLocationId);
   show(settings);
   form.hidden = false;
+  changes.markClean();
 }
 
+const changes = saveBar(form, {
+  onDiscard: () => {
+    clearBanner();
+    clearFieldErrors(form);
+    show(saved);
+  },
+});
 start();

@@ -1,5 +1,5 @@
 // Small DOM helpers shared by the pages: building elements, badges, banners, field errors, busy buttons.
-import { DEMO } from "./api.js";
+import { toast } from "./chrome.js";
 import { parseQuantity } from "./numbers.js";
 
 export const $ = (selector, root = document) => root.querySelector(selector);
@@ -166,19 +166,9 @@ export function clearBanner() {
   fill($("#page-banner"));
 }
 
-let statusTimer = null;
-
-/** A short confirmation, read out by screen readers (aria-live) and shown as a toast. */
-export function announce(message) {
-  const status = $("#page-status");
-  status.textContent = message;
-  if (!DEMO && window.shopify && window.shopify.toast) {
-    window.shopify.toast.show(message); // inside the admin, the admin's own toast
-    return;
-  }
-  status.classList.add("toast--visible");
-  clearTimeout(statusTimer);
-  statusTimer = setTimeout(() => status.classList.remove("toast--visible"), 5000);
+/** A short result message: the admin's toast inside Shopify, an in-page one (role=status) in demo mode. */
+export function announce(message, { error = false } = {}) {
+  toast(message, { error });
 }
 
 /** Keep a message for the next page (after a redirect), then show it there. */
