@@ -337,11 +337,11 @@ def test_history_is_oldest_first_with_timestamps(api):
 def test_settings_default_to_no_sync_and_round_trip(api):
     assert api.get("/api/settings").get_json() == {
         "syncProductionOrdersToShopifyByDefault": False, "defaultLocationId": None, "syncMode": "on_complete",
-        "costUpdate": "off", "plannedOutputAsIncoming": False}
+        "costUpdate": "off", "shortagePolicy": "warn", "plannedOutputAsIncoming": False}
     set_settings(api, sync=True, location=LOCATION, mode="live")
     assert api.get("/api/settings").get_json() == {
         "syncProductionOrdersToShopifyByDefault": True, "defaultLocationId": LOCATION, "syncMode": "live",
-        "costUpdate": "off", "plannedOutputAsIncoming": False}
+        "costUpdate": "off", "shortagePolicy": "warn", "plannedOutputAsIncoming": False}
 
 
 def test_health_reports_the_database(client):

@@ -168,7 +168,7 @@ def test_a_fresh_demo_syncs_to_workshop_by_default_and_keeps_the_merchants_later
         api = Api(app)
         assert api("GET", "/settings") == {"syncProductionOrdersToShopifyByDefault": True,
                                            "defaultLocationId": WORKSHOP, "syncMode": "on_complete",
-                                           "costUpdate": "weighted_average", "plannedOutputAsIncoming": False}
+                                           "costUpdate": "weighted_average", "shortagePolicy": "warn", "plannedOutputAsIncoming": False}
         [bom] = api("GET", "/boms")["items"]
         assert bom["name"] == "Beeswax candle in a jar" and len(bom["lines"]) == 3
         # An order with no setting of its own, completed: the demo store's inventory changes.

@@ -451,7 +451,7 @@ class ProductionOrderLifecycle(RuleBasedStateMachine):
                 "defaultLocationId": default_location, "syncMode": sync_mode}
         response = self.call("PUT", "/api/settings", body)
         assert response.status_code == 200, response.get_data(as_text=True)
-        assert response.get_json() == {**body, "costUpdate": "off", "plannedOutputAsIncoming": False}  # optional, left out: kept
+        assert response.get_json() == {**body, "costUpdate": "off", "shortagePolicy": "warn", "plannedOutputAsIncoming": False}  # optional, left out: kept
         # Settings are read at start only; no order changes (no version, no event) because of them.
         self.settings = ModelSettings(sync_by_default, default_location, sync_mode)
 

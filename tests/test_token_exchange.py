@@ -162,7 +162,8 @@ def test_a_valid_session_token_from_an_unknown_shop_installs_it_in_one_write(app
     # The API call that triggered the install is answered normally, for the new shop.
     assert response.status_code == 200, response.get_json()
     assert response.get_json() == {"syncProductionOrdersToShopifyByDefault": False,
-                                   "defaultLocationId": None, "syncMode": "on_complete", "costUpdate": "off"}
+                                   "defaultLocationId": None, "syncMode": "on_complete", "costUpdate": "off",
+                                   "shortagePolicy": "warn"}
 
     row = shop_row(NEW_SHOP)
     assert row is not None

@@ -6,6 +6,7 @@ filter asks once per chunk for every draft together. Shopify failing or throttli
 request's deadline is a 503 that says nothing was decided (never a 500, never a guess).
 """
 
+import logging
 import math
 from decimal import Decimal
 
@@ -22,6 +23,8 @@ from . import availability_rules as rules
 from .lifecycle import OrderStatus
 from .listing import order_filter
 from .models import Component, ProductionOrder
+
+log = logging.getLogger(__name__)
 
 # Each variant costs about 4 points (variant, item, level, quantities): 100 keep a query near 400,
 # well inside a single query's limit of 1,000 and a standard shop's bucket.
@@ -66,6 +69,7 @@ def read_stock(shop: Shop, variants_by_location: dict[str, list[str]]) -> dict[t
     except ReauthRequired:
         raise Unauthorized("Shopify needs the app to be opened again to reconnect.") from None
     except ShopifyError as error:
+        log.warning("reading stock from Shopify failed for %s: %s", shop.domain, error)  # messages carry no token
         wait = error.retry_after if isinstance(error, ShopifyUnavailable) and error.retry_after else 5
         raise ServiceUnavailable(
             "Shopify did not answer, so what is in stock could not be read. Try again in a moment.",
