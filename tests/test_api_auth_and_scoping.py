@@ -160,7 +160,7 @@ def test_settings_are_per_shop(api, other):
     assert api.put("/api/settings", json=settings).status_code == 200
     assert other.get("/api/settings").get_json() == {
         "syncProductionOrdersToShopifyByDefault": False, "defaultLocationId": None, "syncMode": "on_complete",
-        "costUpdate": "off", "shortagePolicy": "warn"}
+        "costUpdate": "off", "shortagePolicy": "warn", "plannedOutputAsIncoming": False}
 
 
 @pytest.mark.parametrize(("method", "body"), [("PATCH", {"quantityPlanned": 1}), ("DELETE", None)],

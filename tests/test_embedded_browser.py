@@ -66,7 +66,8 @@ def test_the_title_bar_follows_the_status_and_confirmations_are_app_bridge_modal
     page.goto(site.in_app(f"/orders/{order['id']}"))
     expect(page.locator("#order-status")).to_have_text("Draft")
     bar = title_bar(page)
-    assert bar["title"] == "PO-EMB-1"
+    # Titles are plain text in the admin: merchant text sits between Unicode's isolate marks (FSI … PDI).
+    assert bar["title"] == "\u2068PO-EMB-1\u2069"
     assert labels(bar) == ["Production orders", "Edit", "Cancel", "Start order"]
     assert [a["variant"] for a in bar["actions"]] == ["breadcrumb", "secondary", "secondary", "primary"]
     assert bar["actions"][2]["tone"] == "critical"
@@ -79,7 +80,7 @@ def test_the_title_bar_follows_the_status_and_confirmations_are_app_bridge_modal
 
     # Cancel asks in an App Bridge modal; keeping the order, or closing the modal, changes nothing.
     page.evaluate("window.__appBridge.clickTitleBar('Cancel')")
-    wait_for_call(page, "modal.show", id="cancel-dialog", title="Cancel PO-EMB-1?")
+    wait_for_call(page, "modal.show", id="cancel-dialog", title="Cancel \u2068PO-EMB-1\u2069?")
     page.evaluate("window.__appBridge.clickModal('cancel-dialog', 'Keep order')")
     page.wait_for_function("window.__appBridge.openModals().length === 0")
     page.evaluate("window.__appBridge.clickTitleBar('Cancel')")
@@ -91,7 +92,7 @@ def test_the_title_bar_follows_the_status_and_confirmations_are_app_bridge_modal
 
     # Mark complete: the modal's primary action completes it, and a toast says so.
     page.evaluate("window.__appBridge.clickTitleBar('Mark complete')")
-    wait_for_call(page, "modal.show", id="complete-dialog", title="Mark PO-EMB-1 complete?")
+    wait_for_call(page, "modal.show", id="complete-dialog", title="Mark \u2068PO-EMB-1\u2069 complete?")
     [shown] = [c for c in app_bridge_calls(page, "modal.show") if c["id"] == "complete-dialog"]
     assert [(a["label"], a["variant"]) for a in shown["actions"]] == [("Not yet", "secondary"), ("Mark complete", "primary")]
     page.evaluate("window.__appBridge.clickModal('complete-dialog', 'Mark complete')")
@@ -192,7 +193,7 @@ def test_the_bom_form_save_bar_and_the_delete_confirmation(embedded_page, embedd
     page.goto(site.in_app(f"/boms/{bom['id']}"))
     expect(page.get_by_label("Name")).to_have_value("Embedded BOM, renamed")
     page.evaluate("window.__appBridge.clickTitleBar('Delete')")
-    wait_for_call(page, "modal.show", id="delete-dialog", title="Delete Embedded BOM, renamed?")
+    wait_for_call(page, "modal.show", id="delete-dialog", title="Delete \u2068Embedded BOM, renamed\u2069?")
     page.evaluate("window.__appBridge.clickModal('delete-dialog', 'Delete bill of materials')")
     expect(page).to_have_url(re.compile(r"/boms\?"))
     assert site.api.call("GET", f"/boms/{bom['id']}", expect=(404,))

@@ -163,7 +163,7 @@ def test_a_valid_session_token_from_an_unknown_shop_installs_it_in_one_write(app
     assert response.status_code == 200, response.get_json()
     assert response.get_json() == {"syncProductionOrdersToShopifyByDefault": False,
                                    "defaultLocationId": None, "syncMode": "on_complete", "costUpdate": "off",
-                                   "shortagePolicy": "warn"}
+                                   "shortagePolicy": "warn", "plannedOutputAsIncoming": False}
 
     row = shop_row(NEW_SHOP)
     assert row is not None

@@ -1,6 +1,6 @@
 """Production orders, their component rows and their append-only history."""
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import ExactDecimal, Quantity, UTCDateTime, utcnow
@@ -51,8 +51,8 @@ class ProductionOrder(db.Model):
     # `incoming` while in progress (decided at start from the shop setting, kept for the order's
     # life so a later setting change cannot strand what was booked). `hold_days` > 0: the output
     # cures in `quality_control` from completion until `hold_until`, then is released.
-    incoming_planned: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    hold_days: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    incoming_planned: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+    hold_days: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     hold_until = mapped_column(UTCDateTime)
     released_at = mapped_column(UTCDateTime)
 

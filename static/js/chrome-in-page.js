@@ -4,7 +4,12 @@
 // that announces unsaved changes, and toasts the page's role=status message.
 // ui.js imports chrome.js, which imports this module: only `h` (a hoisted function) runs while the
 // modules load; `$` is used after they have.
-import { $, h } from "./ui.js";
+import { $, fill, h, merchant } from "./ui.js";
+
+// Titles are plain text for App Bridge, with merchant text between Unicode's isolate marks
+// (ui.js `isolate`); drawn in the page, those parts become <bdi> and the marks go.
+const ISOLATED = /\u2068([^\u2069]*)\u2069/;
+const titleNodes = (title) => title.split(ISOLATED).map((part, index) => (index % 2 ? merchant(part) : part));
 
 const FOCUSABLE = "button:not([disabled]):not([hidden]), a[href], input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex='-1'])";
 const parts = new WeakMap(); // ui-modal -> {heading, footer, primary}
@@ -60,7 +65,7 @@ export function syncTitleBar() {} // the header shows its buttons itself; `hidde
 
 export function openModal(modal, { title }) {
   const { heading, footer, primary } = parts.get(modal);
-  if (title) heading.textContent = title;
+  if (title) fill(heading, titleNodes(title));
   const opener = document.activeElement;
   modal.hidden = false;
   // Focus starts on the safe choice, never on the one that acts (a second Enter must not act).

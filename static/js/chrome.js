@@ -85,7 +85,15 @@ export function saveBar(form, { onDiscard }) {
     await onDiscard();
     markClean();
   });
-  activeSaveBar = { dirty, markClean, check };
+  // Values the page fills in late (defaults that wait for an API answer) are not the merchant's
+  // changes, unless the merchant has already typed: then the bar stays, with both to save or discard.
+  const refill = (change) => {
+    const edited = dirty();
+    change();
+    if (edited) check();
+    else markClean();
+  };
+  activeSaveBar = { dirty, markClean, check, refill };
   return activeSaveBar;
 }
 

@@ -254,9 +254,11 @@ async function start() {
   if (!pickerAvailable()) $("#pick-products").hidden = true;
   const locations = loadLocations();
   if (orderId === null) {
-    fillLocations(await locations, null);
+    // The new form is there at once; the merchant may type before the locations arrive.
     changes.markClean();
     $("#reference").focus();
+    const list = await locations;
+    changes.refill(() => fillLocations(list, null));
     return;
   }
   try {

@@ -2,7 +2,7 @@
 // preview of what the reversal will send, and the edit form of a reversal (quantities only).
 import { api, pageUrl } from "./api.js";
 import { confirm } from "./chrome.js";
-import { $, $$, TYPES, UNITS, commaList, fill, flashNext, formatQuantity, h, merchant, showApiError, whileBusy } from "./ui.js";
+import { $, $$, TYPES, UNITS, commaList, fill, flashNext, formatQuantity, h, isolate, merchant, showApiError, whileBusy } from "./ui.js";
 
 const orderLink = (id, reference) => h("a", { href: pageUrl(`/orders/${id}`) }, merchant(reference));
 const exact = (value) => Math.round(value * 1e6) / 1e6; // products of 3-place decimals: 6 places at most
