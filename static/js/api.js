@@ -7,9 +7,17 @@ const EMBED_QUERY = body.embedQuery || "";
 const TOKEN_MARGIN_MS = 10_000; // fetch a new demo token this long before the old one expires
 
 let demoToken = null; // {token, expiresAt}
+let demoTokenRequest = null; // the fetch in flight: a page's first API calls all wait for the same one
 
-async function demoSessionToken() {
-  if (demoToken && Date.now() < demoToken.expiresAt - TOKEN_MARGIN_MS) return demoToken.token;
+function demoSessionToken() {
+  if (demoToken && Date.now() < demoToken.expiresAt - TOKEN_MARGIN_MS) return Promise.resolve(demoToken.token);
+  if (!demoTokenRequest) {
+    demoTokenRequest = fetchDemoToken().finally(() => { demoTokenRequest = null; });
+  }
+  return demoTokenRequest;
+}
+
+async function fetchDemoToken() {
   const response = await fetch("/demo/session-token", { cache: "no-store" });
   if (!response.ok) throw new ApiError(response.status, "unauthorized", "The demo store did not give a session token.");
   const data = await response.json();
