@@ -123,4 +123,14 @@
       leaving = null;
     },
   };
+
+  // The session-token bounce page: App Bridge reloads the target with a fresh id_token.
+  const reload = new URLSearchParams(window.location.search).get("shopify-reload");
+  if (reload) {
+    window.shopify.idToken().then((token) => {
+      const target = new URL(reload, window.location.origin);
+      target.searchParams.set("id_token", token);
+      window.location.replace(target.href);
+    });
+  }
 })();

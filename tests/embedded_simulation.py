@@ -3,10 +3,9 @@
 The app runs as inside the Shopify admin (not demo mode: App Bridge's script and meta tag in every
 page, session tokens from `window.shopify.idToken()`), beside the same loopback fake Shopify and
 sync worker as the demo, whose shop it installs by token exchange on the first page load. The
-browser never reaches cdn.shopify.com: App Bridge's URL is routed to a small stand-in that defines
-what the pages call (`idToken`, `toast`, `loading`) and, on the session-token bounce page, reloads the
-target with a fresh `id_token` as App Bridge does. A fuller App Bridge test double can replace
-`app_bridge_stub` without changing the tests that use `route_app_bridge`.
+browser never reaches cdn.shopify.com: App Bridge's URL is routed to the test double of
+tests/app_bridge_double.js (title bar, save bar, modals, toasts, `idToken`, and the session-token
+bounce page's reload with a fresh `id_token`, as App Bridge does).
 """
 
 import base64
@@ -18,7 +17,7 @@ from urllib.parse import urlencode
 from .browser_support import DemoApi, DemoSite, migrated_demo_app, served_demo
 from .builders import session_token
 
-APP_BRIDGE_URL = "https://cdn.shopify.com/shopifycloud/app-bridge.js"
+from .embedded_support import APP_BRIDGE_URL, DOUBLE, TOKEN_URL
 
 
 def _shop() -> str:
@@ -51,32 +50,16 @@ class EmbeddedSite(DemoSite):
         """What the admin adds to the app's URL when it loads a page in its iframe."""
         return urlencode({"embedded": "1", "shop": _shop(), "host": self.host, "id_token": self.api.token()})
 
-    def app_bridge_stub(self) -> str:
-        config = {"apiKey": self.api.api_key, "shop": _shop(), "host": self.host}
-        return f"""(() => {{
-  const token = {json.dumps(self.api.token())};
-  window.shopify = {{
-    config: {json.dumps(config)},
-    idToken: () => Promise.resolve(token),
-    toast: {{ show: () => {{}}, hide: () => {{}} }},
-    loading: () => {{}},
-  }};
-  const reload = new URLSearchParams(location.search).get("shopify-reload");
-  if (reload) {{
-    const target = new URL(reload, location.origin);
-    target.searchParams.set("id_token", token);
-    location.replace(target.href);
-  }}
-}})();
-"""
-
 
 def route_app_bridge(target, site: EmbeddedSite) -> None:
-    """Answer App Bridge's CDN URL on a playwright Page or BrowserContext with the stand-in (a fresh
-    session token each time it is loaded)."""
+    """Answer App Bridge's CDN URL on a playwright Page or BrowserContext with the test double
+    (tests/app_bridge_double.js, the one the embedded browser tests use) and its token URL with a
+    fresh session token for the site's shop."""
     target.route(APP_BRIDGE_URL, lambda route: route.fulfill(
-        status=200, content_type="text/javascript", body=site.app_bridge_stub(),
-        headers={"Cache-Control": "no-store"}))
+        status=200, content_type="text/javascript", body=DOUBLE.read_text(), headers={"Cache-Control": "no-store"}))
+    target.route(TOKEN_URL, lambda route: route.fulfill(
+        status=200, content_type="application/json", headers={"Access-Control-Allow-Origin": "*"},
+        body=json.dumps({"token": site.api.token()})))
 
 
 @contextmanager
