@@ -85,7 +85,8 @@ test: install schema axe $(TOKENS_TARBALL)
 screenshots: install schema axe
 	SCREENSHOTS_DIR=docs/screenshots REQUIRE_BROWSER=1 $(BIN)/pytest -q -p no:randomly tests/test_browser.py \
 	  tests/test_first_hour_browser.py tests/test_costing_browser.py tests/test_reversal_browser.py \
-	  tests/test_availability_browser.py tests/test_page_quality.py::test_screenshots_of_every_page_at_1280_and_390_px
+	  tests/test_availability_browser.py tests/test_inventory_states_browser.py tests/test_chrome_browser.py \
+	  tests/test_page_quality.py::test_screenshots_of_every_page_at_1280_and_390_px
 
 bench: install
 	$(BIN)/python bench/sql_and_throughput.py
