@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from .browser_support import DemoApi, DemoSite, migrated_demo_app, served_demo
 from .builders import session_token
 
-from .embedded_support import APP_BRIDGE_URL, DOUBLE, TOKEN_URL
+from .embedded_support import APP_BRIDGE_URL, DOUBLE, INTER_URL, TOKEN_URL
 
 
 def _shop() -> str:
@@ -57,6 +57,8 @@ def route_app_bridge(target, site: EmbeddedSite) -> None:
     fresh session token for the site's shop."""
     target.route(APP_BRIDGE_URL, lambda route: route.fulfill(
         status=200, content_type="text/javascript", body=DOUBLE.read_text(), headers={"Cache-Control": "no-store"}))
+    target.route(INTER_URL, lambda route: route.fulfill(
+        status=200, content_type="text/css", body="/* Inter: the test serves no font files */"))
     target.route(TOKEN_URL, lambda route: route.fulfill(
         status=200, content_type="application/json", headers={"Access-Control-Allow-Origin": "*"},
         body=json.dumps({"token": site.api.token()})))

@@ -23,6 +23,7 @@ import pytest
 from .browser_support import DemoApi, fresh_postgres_database, migrated_demo_app, served_demo, watched_page
 
 APP_BRIDGE_URL = "https://cdn.shopify.com/shopifycloud/app-bridge.js"
+INTER_URL = "https://cdn.shopify.com/static/fonts/inter/v4/styles.css"  # the admin's font (no font files here)
 TOKEN_URL = "https://app-bridge.test/id-token"
 DOUBLE = Path(__file__).with_name("app_bridge_double.js")
 HOST = "YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvZGVtby1jYW5kbGVz"  # base64 of admin.shopify.com/store/demo-candles
@@ -110,6 +111,8 @@ def embedded_page(chromium, embedded_site, page_watch):
         url = route.request.url.split("?")[0]
         if url == APP_BRIDGE_URL:
             route.fulfill(status=200, content_type="text/javascript", body=DOUBLE.read_text())
+        elif url == INTER_URL:
+            route.fulfill(status=200, content_type="text/css", body="/* Inter: the test serves no font files */")
         elif url == TOKEN_URL:
             route.fulfill(status=200, content_type="application/json", headers={"Access-Control-Allow-Origin": "*"},
                           body=json.dumps({"token": mint_session_token(embedded_site.app, embedded_site.shop)}))

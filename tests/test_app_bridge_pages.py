@@ -14,6 +14,7 @@ from .builders import SHOP, installed_shop, session_token
 from .test_demo_mode import demo_app  # noqa: F401
 from .test_page_load import APP_BRIDGE, EMBEDDED_QUERY, HeadParser, assert_loads_app_bridge, csp_for, send
 
+INTER = "https://cdn.shopify.com/static/fonts/inter/v4/styles.css"  # the admin's typeface, Polaris' first font
 PAGES = ["/", "/orders/new", "/orders/1", "/orders/1/edit", "/boms", "/boms/new", "/boms/import", "/boms/1",
          "/remainders", "/settings"]
 
@@ -25,6 +26,7 @@ def assert_app_bridge_opens_the_head(response):
     assert parser.head_tags[0] == ("meta", {"charset": "utf-8"}), parser.head_tags[:3]
     assert [tag for tag, _ in parser.head_tags[1:3]] == ["meta", "script"], parser.head_tags[:3]
     assert_loads_app_bridge(response)
+    assert ("link", {"rel": "stylesheet", "href": INTER}) in parser.head_tags  # Inter, as the admin shows text
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -71,3 +73,4 @@ def test_demo_mode_never_loads_app_bridge_even_with_the_admins_parameters(demo_a
         assert response.status_code in (200, 404)
         text = response.get_data(as_text=True)
         assert APP_BRIDGE not in text and "shopify-api-key" not in text, (path, query)
+        assert "cdn.shopify.com" not in text, (path, query)  # demo mode needs no CDN, fonts included
