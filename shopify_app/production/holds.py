@@ -15,9 +15,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from ..db_types import utcnow
-from ..errors import Conflict, InvalidTransition
+from ..errors import Conflict
 from ..extensions import db
 from ..shops.models import Shop
+from . import lifecycle
 from .commits import check_version, commit_change
 from .history import Changes
 from .models import ProductionOrder
@@ -33,7 +34,7 @@ def hold_until(completed_at: datetime, hold_days: int) -> datetime:
 
 def is_held(order: ProductionOrder) -> bool:
     """The order's output is curing now: completed with a hold not yet released."""
-    return order.status == "completed" and order.hold_until is not None and order.released_at is None
+    return lifecycle.is_curing(order.status, order.hold_until, order.released_at)
 
 
 def hold_json(order: ProductionOrder) -> dict | None:
@@ -46,11 +47,7 @@ def hold_json(order: ProductionOrder) -> dict | None:
 def release_order(order: ProductionOrder, shop: Shop, *, actor: str, expected_version=None) -> ProductionOrder:
     """Release the order's held output now (the caller holds the order's row lock)."""
     check_version(order, expected_version)
-    if not is_held(order):
-        why = "released" if order.released_at is not None else "none"
-        message = ("This order's output was already released." if why == "released"
-                   else "Nothing is held for this order: only a completed order with hold days has a hold.")
-        raise InvalidTransition(message, {"hold": why})
+    lifecycle.ensure_can_release(order.status, order.hold_until, order.released_at)
     now = utcnow()
     changes = Changes()
     changes.record("hold", hold_json(order), {"until": order.hold_until, "releasedAt": now})

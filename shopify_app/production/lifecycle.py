@@ -133,13 +133,32 @@ def ensure_sync_retry_allowed(status: str, started_at) -> None:
         )
 
 
-def can_be_reversed(status: str) -> bool:
+def is_curing(status: str, hold_until, released_at) -> bool:
+    """The output is held in Shopify's `quality_control` (SPEC §10): completed, hold not yet released."""
+    return OrderStatus(status) is OrderStatus.COMPLETED and hold_until is not None and released_at is None
+
+
+def ensure_can_release(status: str, hold_until, released_at) -> None:
+    """Releasing needs a hold still in place (409 otherwise, saying which case it is)."""
+    if is_curing(status, hold_until, released_at):
+        return
+    if released_at is not None:
+        raise InvalidTransition("This order's output was already released.", {"hold": "released"})
+    raise InvalidTransition("Nothing is held for this order: only a completed order with hold days has a hold.",
+                            {"hold": "none"})
+
+
+def can_be_reversed(status: str, curing: bool = False) -> bool:
     """Only a completed order is reversed (SPEC §11): the reversal is a new order, the original
-    stays read-only."""
-    return OrderStatus(status) is OrderStatus.COMPLETED
+    stays read-only. Not while its output cures: a reversal takes its units from `available`, where
+    curing output is not yet."""
+    return OrderStatus(status) is OrderStatus.COMPLETED and not curing
 
 
-def ensure_can_reverse(status: str) -> None:
-    if not can_be_reversed(status):
+def ensure_can_reverse(status: str, curing: bool = False) -> None:
+    if OrderStatus(status) is not OrderStatus.COMPLETED:
         raise InvalidTransition(f"Only a completed order can be reversed; this order is {status}.",
                                 {"status": status})
+    if curing:
+        raise InvalidTransition("This order's output is still curing in quality control. Release it for sale "
+                                "first, then reverse the order.", {"hold": "curing"})

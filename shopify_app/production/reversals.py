@@ -59,13 +59,7 @@ def reversal_count(original_id: int) -> int:
 
 def ensure_reversible(original: ProductionOrder) -> dict[int, Decimal]:
     """What is left per row of a completed order, or InvalidTransition (409)."""
-    lifecycle.ensure_can_reverse(original.status)
-    if holds.is_held(original):
-        # A reversal takes its units out of `available`; curing output is still in `quality_control`,
-        # so reversing it now would take sellable stock instead. Released first, the units are where
-        # the reversal takes them from.
-        raise InvalidTransition("This order's output is still curing in quality control. Release it for sale "
-                                "first, then reverse the order.", {"hold": "curing"})
+    lifecycle.ensure_can_reverse(original.status, curing=holds.is_held(original))
     left = left_to_reverse(original.id)
     if not reversal_rules.reversible(left):
         raise InvalidTransition("Everything this order produced is already reversed (or being reversed).",
@@ -157,7 +151,7 @@ def links(order: ProductionOrder) -> dict:
                 .where(ProductionOrder.reversal_of == order.id, ProductionOrder.shop_id == order.shop_id)
                 .order_by(ProductionOrder.id))]
         left = left_to_reverse(order.id)
-        out["reversible"] = reversal_rules.reversible(left) and not holds.is_held(order)
+        out["reversible"] = reversal_rules.reversible(left) and not holds.is_held(order)  # see ensure_can_reverse
         out["left_to_reverse"] = [{"component_id": row_id, "quantity": quantity}
                                   for row_id, quantity in sorted(left.items()) if quantity > 0]
     return out
